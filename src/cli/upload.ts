@@ -1,0 +1,72 @@
+/** `artifact upload <taskId> <runId> <name> -i FILE|-`: hash, send and complete one blob artifact. */
+import { defineArtifactCommand } from "./command.ts";
+import { queueConfigOf } from "./options.ts";
+import { QueueClient } from "../client/queue-client.ts";
+import { UsageError } from "../shared/errors.ts";
+import { progressModeFor } from "../shared/progress.ts";
+import { parseByteSize } from "../upload/sizes.ts";
+import { checkPartSizeOption, defaultMultipartThreshold, type UploadMode } from "../upload/plan.ts";
+import { uploadArtifact } from "../upload/upload.ts";
+import { parseExpires } from "../upload/expires.ts";
+
+export default defineArtifactCommand({
+  meta: { name: "upload", description: "Upload a file (or stdin) as a blob artifact of a task run" },
+  args: {
+    taskId: { type: "positional", description: "Task id (slugid)", required: true },
+    runId: { type: "positional", description: "Run number (0, 1, ...)", required: true },
+    name: { type: "positional", description: "Artifact name, for example public/build.tar.gz", required: true },
+    input: { type: "string", alias: "i", description: "File to upload, or - for stdin (spooled to a temporary file first)", required: true },
+    gzip: { type: "boolean", description: "Compress with gzip before sending (Content-Encoding: gzip)" },
+    "content-type": { type: "string", description: "Media type (default: from the file name, else application/octet-stream)" },
+    expires: { type: "string", description: "Expiry: a duration such as 30d, 12h, 90m, or a date (default: the task's expiry)" },
+    multipart: { type: "boolean", description: "Always upload in parts" },
+    "single-part": { type: "boolean", description: "Always upload with one PUT (at most 5 GiB)" },
+    "multipart-threshold": { type: "string", description: "In automatic mode, sizes above this go in parts (bytes or K/M/G; default 64MiB)" },
+    "part-size": { type: "string", description: "Part size, 5MiB to 5GiB (bytes or K/M/G; default: from the size, at most 10,000 parts)" },
+    concurrency: { type: "string", description: "Parts in flight at once (default 4)" },
+  },
+  async run({ args, logger }) {
+    const runId = Number(args.runId);
+    if (!/^\d+$/.test(args.runId) || !Number.isSafeInteger(runId)) {
+      throw new UsageError(`invalid run id ${JSON.stringify(args.runId)}`, { hint: "give the run number, for example 0" });
+    }
+    if (args.multipart && args["single-part"]) throw new UsageError("--multipart and --single-part exclude each other");
+
+    const mode: UploadMode = args.multipart ? "multipart" : args["single-part"] ? "single-part" : "auto";
+    const partSize = args["part-size"] === undefined ? undefined : parseByteSize("part-size", args["part-size"]);
+    checkPartSizeOption(partSize);
+    const concurrency = parseConcurrency(args.concurrency);
+    const config = queueConfigOf(args);
+    const queue = new QueueClient({ rootUrl: config.rootUrl, credentials: config.credentials, logger });
+
+    const summary = await uploadArtifact(
+      {
+        taskId: args.taskId,
+        runId,
+        name: args.name,
+        input: args.input,
+        gzip: Boolean(args.gzip),
+        contentType: args["content-type"],
+        expires: args.expires === undefined ? undefined : parseExpires(args.expires),
+        plan: {
+          mode,
+          multipartThreshold: args["multipart-threshold"] === undefined ? defaultMultipartThreshold : parseByteSize("multipart-threshold", args["multipart-threshold"]),
+          partSize,
+        },
+        concurrency,
+      },
+      { queue, logger, progressMode: progressModeFor(args.quiet) },
+    );
+
+    if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  },
+});
+
+function parseConcurrency(text: string | undefined): number {
+  if (text === undefined) return 4;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 64) {
+    throw new UsageError(`invalid --concurrency ${JSON.stringify(text)}`, { hint: "give a whole number from 1 to 64" });
+  }
+  return value;
+}

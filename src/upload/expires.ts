@@ -1,0 +1,20 @@
+/** `--expires`: a duration from now (`30d`, `12h`, `90m`, `1y`) or a date that `Date` parses. */
+import { UsageError } from "../shared/errors.ts";
+
+const unitMs: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 };
+
+/**
+ * Returns the expiry as an ISO date-time.
+ * NOTE: a duration gives a different date on each run, so re-running an interrupted upload with a
+ * duration makes a different createArtifact body, which the queue rejects with 409; give a date to resume.
+ */
+export function parseExpires(text: string, now: Date = new Date()): string {
+  const duration = /^(\d+)\s*([mhdwy])$/.exec(text.trim());
+  if (duration) return new Date(now.getTime() + Number(duration[1]) * unitMs[duration[2]!]!).toISOString();
+
+  const date = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) {
+    throw new UsageError(`invalid --expires ${JSON.stringify(text)}`, { hint: "give a duration such as 30d or 12h, or a date such as 2027-01-31" });
+  }
+  return date.toISOString();
+}

@@ -1,0 +1,137 @@
+/**
+ * Sends the transfer bytes with the signed requests: one request per part, at most `concurrency`
+ * in flight. A failed part is sent again alone, from its start. Expired signatures are replaced
+ * by fresh ones from the queue; a checksum rejection re-hashes the part to tell a changed input
+ * (exit 65) from a corruption in transit (retried).
+ */
+import { stat } from "node:fs/promises";
+import type { SignedRequest } from "../client/types.ts";
+import { ArtifactError, AuthError, DataError, UnavailableError } from "../shared/errors.ts";
+import { backoffDelayMs, type RetryPolicy } from "../shared/retry.ts";
+import type { Logger } from "../shared/log.ts";
+import type { ProgressReporter } from "../shared/progress.ts";
+import { hashFileRange } from "../hashing/hash-file.ts";
+import { sendSigned } from "./send.ts";
+import { StorageRequestError } from "./storage-error.ts";
+
+/** One request's share of the transfer file, with the SHA-256 the request was signed with. */
+export interface ByteRange {
+  start: number;
+  end: number;
+  sha256: string;
+}
+
+/** The current signed requests, and a way to replace them all when their signatures expired. */
+export interface SignedRequests {
+  get(index: number): SignedRequest;
+  /** Gets fresh requests unless another part did since `generation`; returns the new generation. */
+  renew(generation: number): Promise<number>;
+  readonly generation: number;
+}
+
+export interface TransferOptions {
+  /** File whose bytes are sent. */
+  path: string;
+  /** The user's input, named in errors about changed input. */
+  inputName: string;
+  ranges: ByteRange[];
+  requests: SignedRequests;
+  concurrency: number;
+  retryPolicy: RetryPolicy;
+  logger: Logger;
+  progress: ProgressReporter;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface TransferResult {
+  etags: string[];
+  /** Requests sent, counting every retry. */
+  attempts: number;
+}
+
+export async function sendRanges(options: TransferOptions): Promise<TransferResult> {
+  const etags: string[] = new Array(options.ranges.length);
+  const totalLength = options.ranges.at(-1)?.end ?? 0;
+  let next = 0;
+  let attempts = 0;
+  let stopped = false;
+
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < options.ranges.length) {
+      const index = next++;
+      try {
+        etags[index] = await sendRange(options, index, totalLength, () => attempts++);
+      } catch (error) {
+        stopped = true;
+        throw error;
+      }
+    }
+  };
+
+  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency, options.ranges.length)) }, worker);
+  const outcomes = await Promise.allSettled(workers);
+  const failure = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failure) throw failure.reason;
+  return { etags, attempts };
+}
+
+async function sendRange(options: TransferOptions, index: number, totalLength: number, countAttempt: () => void): Promise<string> {
+  const range = options.ranges[index]!;
+  const what = options.ranges.length === 1 ? "PUT of the object" : `PUT of part ${index + 1} of ${options.ranges.length}`;
+  const sleep = options.sleep ?? Bun.sleep;
+
+  for (let attempt = 1; ; attempt++) {
+    await checkInputSize(options.path, options.inputName, totalLength);
+    const generation = options.requests.generation;
+    countAttempt();
+    try {
+      const etag = await sendSigned(options.requests.get(index), { path: options.path, ...range }, what, options.fetch);
+      options.progress.advance(range.end - range.start);
+      return etag;
+    } catch (error) {
+      if (!(error instanceof StorageRequestError)) throw error;
+      if (error.remedy === "fail" || attempt > options.retryPolicy.retries) throw finalError(error, attempt);
+
+      if (error.remedy === "renew-signature") await options.requests.renew(generation);
+      if (error.remedy === "check-input") await checkRangeUnchanged(options, range, index);
+
+      const delayMs = backoffDelayMs(attempt, options.retryPolicy);
+      options.logger.warn(`${error.message}; retry ${attempt} of ${options.retryPolicy.retries} in ${delayMs} ms`);
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** Throws DataError (exit 65) when the file to send no longer has the length that was hashed. */
+async function checkInputSize(path: string, inputName: string, expected: number): Promise<void> {
+  const size = (await stat(path)).size;
+  if (size !== expected) {
+    throw new DataError(`input ${inputName} changed after it was hashed (now ${size} bytes, hashed ${expected})`, {
+      hint: "upload it again once nothing writes to it",
+    });
+  }
+}
+
+async function checkRangeUnchanged(options: TransferOptions, range: ByteRange, index: number): Promise<void> {
+  const now = await hashFileRange(options.path, range.start, range.end);
+  if (now.sha256 !== range.sha256) {
+    throw new DataError(
+      `input ${options.inputName} changed after it was hashed (bytes ${range.start}-${range.end} of part ${index + 1}: sha256 ${range.sha256} when hashed, ${now.sha256} now)`,
+      { hint: "upload it again once nothing writes to it" },
+    );
+  }
+  options.logger.warn(`storage rejected the SHA-256 of part ${index + 1} but the input is unchanged; sending it again`);
+}
+
+function finalError(error: StorageRequestError, attempts: number): ArtifactError {
+  const message = `${error.message} after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  const status = error.status;
+  if (status === 401 || status === 403) {
+    return new AuthError(message, { hint: "check the queue's storage credentials and the clocks of queue and storage", cause: error });
+  }
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    return new DataError(message, { cause: error });
+  }
+  return new UnavailableError(message, { hint: "check that storage is reachable, then re-run the same command to resume", cause: error });
+}

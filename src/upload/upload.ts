@@ -1,0 +1,252 @@
+/**
+ * `artifact upload` as a library call: check the input, hash it in one read, ask the queue for
+ * signed requests, send the bytes, and complete the artifact. Re-running it after a crash
+ * finishes the job, because the same body makes createArtifact return the same upload.
+ */
+import type { CreateArtifactRequest, CreateArtifactResponse, TaskStatusResponse } from "../client/types.ts";
+import { DataError, InternalError } from "../shared/errors.ts";
+import { defaultRetryPolicy, type RetryPolicy } from "../shared/retry.ts";
+import { silentLogger, type Logger } from "../shared/log.ts";
+import { createProgress, type ProgressMode } from "../shared/progress.ts";
+import { checkParts } from "../signer/limits.ts";
+import { choosePartSize } from "../signer/part-size.ts";
+import type { PartHash } from "../signer/types.ts";
+import { gzipSizeBound } from "../hashing/gzip.ts";
+import { hashStream, type InputHashes } from "../hashing/hash-stream.ts";
+import { checkInputFile, guessContentType, type InputFile } from "./input.ts";
+import { isMultipart, partSizeBeforeHashing, refuseLargeSinglePart, type PlanOptions } from "./plan.ts";
+import { TempFolder } from "./temp-files.ts";
+import { sendRanges, type ByteRange, type SignedRequests } from "./transfer.ts";
+
+/** The queue calls an upload makes; QueueClient implements them. */
+export interface ArtifactQueue {
+  taskStatus(taskId: string): Promise<TaskStatusResponse>;
+  createArtifact(taskId: string, runId: number, name: string, body: CreateArtifactRequest): Promise<CreateArtifactResponse>;
+  completeArtifact(taskId: string, runId: number, name: string, body: { etags: string[] }): Promise<void>;
+}
+
+export interface UploadRequest {
+  taskId: string;
+  runId: number;
+  name: string;
+  /** A file path, or `-` for stdin. */
+  input: string;
+  gzip: boolean;
+  contentType?: string;
+  /** ISO date-time; the task's expiry when absent. */
+  expires?: string;
+  plan: PlanOptions;
+  concurrency: number;
+}
+
+export interface UploadContext {
+  queue: ArtifactQueue;
+  logger?: Logger;
+  progressMode?: ProgressMode;
+  retryPolicy?: RetryPolicy;
+  fetch?: typeof fetch;
+  /** Source for `-i -`; the process's stdin by default. */
+  stdin?: AsyncIterable<Uint8Array>;
+  /** Runs after hashing and before the first request; tests change the input here. */
+  afterHashing?: () => Promise<void>;
+}
+
+export interface UploadSummary {
+  taskId: string;
+  runId: number;
+  name: string;
+  contentType: string;
+  contentEncoding: "identity" | "gzip";
+  contentSha256: string;
+  contentLength: number;
+  transferSha256: string;
+  transferLength: number;
+  /** 0 for a single PUT. */
+  parts: number;
+  partSize?: number;
+  /** True when the queue already had the artifact, so nothing was sent. */
+  alreadyPresent: boolean;
+  /** Storage requests sent, counting retries. */
+  attempts: number;
+  seconds: number;
+  mibPerSecond: number;
+}
+
+export async function uploadArtifact(request: UploadRequest, context: UploadContext): Promise<UploadSummary> {
+  const startedAt = performance.now();
+  const input = request.input === "-" ? undefined : await checkInputFile(request.input);
+  if (input && !request.gzip && request.plan.mode === "single-part") refuseLargeSinglePart(input.size);
+
+  const temp = input && !request.gzip ? undefined : new TempFolder();
+  try {
+    const prepared = await prepareTransfer(request, context, input, temp);
+    await context.afterHashing?.();
+    const outcome = await sendToQueue(request, context, prepared);
+    const seconds = (performance.now() - startedAt) / 1000;
+    return {
+      taskId: request.taskId,
+      runId: request.runId,
+      name: request.name,
+      contentType: prepared.body.contentType,
+      contentEncoding: prepared.body.contentEncoding,
+      contentSha256: prepared.hashes.contentSha256,
+      contentLength: prepared.hashes.contentLength,
+      transferSha256: prepared.hashes.transferSha256,
+      transferLength: prepared.hashes.transferLength,
+      parts: prepared.body.parts?.length ?? 0,
+      ...(prepared.body.parts ? { partSize: prepared.body.parts[0]!.size } : {}),
+      alreadyPresent: outcome.alreadyPresent,
+      attempts: outcome.attempts,
+      seconds: round(seconds, 3),
+      mibPerSecond: round(prepared.hashes.transferLength / 1024 / 1024 / Math.max(seconds, 1e-6), 1),
+    };
+  } finally {
+    temp?.remove();
+  }
+}
+
+interface PreparedTransfer {
+  /** File whose bytes are sent: the input, or the spool or gzip output in the temporary folder. */
+  path: string;
+  inputName: string;
+  hashes: InputHashes;
+  body: Omit<CreateArtifactRequest, "expires">;
+  ranges: ByteRange[];
+}
+
+async function prepareTransfer(request: UploadRequest, context: UploadContext, input: InputFile | undefined, temp: TempFolder | undefined): Promise<PreparedTransfer> {
+  const inputName = input?.path ?? "stdin";
+  const lengthBound = input === undefined ? undefined : request.gzip ? gzipSizeBound(input.size) : input.size;
+  const spoolPath = temp?.file(request.gzip ? "transfer.gz" : "stdin");
+  const progress = createProgress({ label: `hash ${inputName}`, totalBytes: input?.size ?? 0, mode: context.progressMode ?? "quiet" });
+
+  const source = input ? Bun.file(input.path).stream() : (context.stdin ?? Bun.stdin.stream());
+  const hashes = await hashStream(source, {
+    gzip: request.gzip,
+    partSize: partSizeBeforeHashing(lengthBound, request.plan),
+    spoolPath,
+    onRead: (bytes) => progress.advance(bytes),
+  });
+  progress.finish();
+  if (input && hashes.contentLength !== input.size) {
+    throw new DataError(`input ${inputName} changed while it was read (${input.size} bytes before, ${hashes.contentLength} read)`, {
+      hint: "upload it again once nothing writes to it",
+    });
+  }
+
+  const path = spoolPath ?? input!.path;
+  const parts = isMultipart(hashes.transferLength, request.plan) ? await partsOf(path, hashes, request.plan) : undefined;
+  if (parts) checkParts(parts, hashes.transferLength);
+
+  const body = {
+    storageType: "blob" as const,
+    contentType: request.contentType ?? guessContentType(input?.path),
+    contentEncoding: request.gzip ? ("gzip" as const) : ("identity" as const),
+    contentSha256: hashes.contentSha256,
+    contentLength: hashes.contentLength,
+    transferSha256: hashes.transferSha256,
+    transferLength: hashes.transferLength,
+    ...(parts ? { parts } : {}),
+  };
+  return { path, inputName, hashes, body, ranges: rangesOf(hashes, parts) };
+}
+
+/** Returns the part hashes of the first read, or hashes the spool once more when its length was unknown then (stdin). */
+async function partsOf(path: string, hashes: InputHashes, plan: PlanOptions): Promise<PartHash[]> {
+  if (hashes.parts) return hashes.parts;
+  const partSize = plan.partSize ?? choosePartSize(hashes.transferLength);
+  const again = await hashStream(Bun.file(path).stream(), { gzip: false, partSize });
+  return again.parts!;
+}
+
+function rangesOf(hashes: InputHashes, parts: PartHash[] | undefined): ByteRange[] {
+  if (!parts) return [{ start: 0, end: hashes.transferLength, sha256: hashes.transferSha256 }];
+
+  const ranges: ByteRange[] = [];
+  let start = 0;
+  for (const part of parts) {
+    ranges.push({ start, end: start + part.size, sha256: part.sha256 });
+    start += part.size;
+  }
+  return ranges;
+}
+
+async function sendToQueue(request: UploadRequest, context: UploadContext, prepared: PreparedTransfer): Promise<{ alreadyPresent: boolean; attempts: number }> {
+  const { queue } = context;
+  const logger = context.logger ?? silentLogger;
+  const expires = request.expires ?? (await queue.taskStatus(request.taskId)).status.expires;
+  const body: CreateArtifactRequest = { ...prepared.body, expires };
+  const create = () => queue.createArtifact(request.taskId, request.runId, request.name, body);
+
+  const first = await create();
+  if (first.requests.length === 0) {
+    logger.info(`${request.name} is already present; nothing to send`);
+    return { alreadyPresent: true, attempts: 0 };
+  }
+
+  const requests = renewableRequests(first, create, prepared.ranges.length, logger);
+  const progress = createProgress({ label: `upload ${request.name}`, totalBytes: prepared.hashes.transferLength, mode: context.progressMode ?? "quiet" });
+  try {
+    const result = await sendRanges({
+      path: prepared.path,
+      inputName: prepared.inputName,
+      ranges: prepared.ranges,
+      requests,
+      concurrency: request.concurrency,
+      retryPolicy: context.retryPolicy ?? defaultRetryPolicy,
+      logger,
+      progress,
+      fetch: context.fetch,
+    });
+    await queue.completeArtifact(request.taskId, request.runId, request.name, { etags: result.etags });
+    progress.finish();
+    return { alreadyPresent: false, attempts: result.attempts };
+  } catch (error) {
+    progress.abort();
+    throw error;
+  }
+}
+
+/** Keeps the queue's signed requests and replaces them all with fresh ones on demand. */
+function renewableRequests(
+  first: CreateArtifactResponse,
+  create: () => Promise<CreateArtifactResponse>,
+  expectedCount: number,
+  logger: Logger,
+): SignedRequests {
+  let current = checkRequestCount(first, expectedCount);
+  let generation = 0;
+  let renewing: Promise<number> | undefined;
+
+  return {
+    get: (index) => current.requests[index]!,
+    get generation() {
+      return generation;
+    },
+    renew(seen) {
+      if (seen < generation) return Promise.resolve(generation);
+      renewing ??= (async () => {
+        logger.warn("storage rejected an expired signature; asking the queue for fresh requests");
+        try {
+          current = checkRequestCount(await create(), expectedCount);
+          return ++generation;
+        } finally {
+          renewing = undefined;
+        }
+      })();
+      return renewing;
+    },
+  };
+}
+
+function checkRequestCount(response: CreateArtifactResponse, expected: number): CreateArtifactResponse {
+  if (response.requests.length !== expected) {
+    throw new InternalError(`the queue returned ${response.requests.length} signed requests for ${expected} parts`);
+  }
+  return response;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
