@@ -44,9 +44,11 @@ export class S3Signer {
     }
   }
 
-  /** Returns the object key of an artifact: `<keyPrefix><taskId>/<runId>/<name>`. */
+  /** Returns the object key of an artifact, `<keyPrefix><taskId>/<runId>/<name>`; throws a UsageError for keys S3 or URLs cannot carry. */
   objectKey(taskId: string, runId: number, name: string): string {
-    return `${this.config.keyPrefix}${taskId}/${runId}/${name}`;
+    const key = `${this.config.keyPrefix}${taskId}/${runId}/${name}`;
+    encodeKeyPath(key);
+    return key;
   }
 
   /** Single-part PUT; content-length and x-amz-content-sha256 are the transfer values of the metadata. */
