@@ -2,6 +2,7 @@
  * Answers of the storage to a signed PUT, sorted by what the uploader does next: send the part
  * again, get fresh signatures first, check the input for changes, or give up at once.
  */
+import { parseErrorDocument } from "../signer/xml.ts";
 
 export type Remedy = "retry" | "renew-signature" | "check-input" | "fail";
 
@@ -28,9 +29,10 @@ const checksumCodes = new Set(["XAmzContentSHA256Mismatch", "BadDigest"]);
 /** Reads an S3 error answer (XML, HTML or empty) into a StorageRequestError with its remedy. */
 export async function storageErrorOf(response: Response, what: string): Promise<StorageRequestError> {
   const body = await response.text().catch(() => "");
-  const code = xmlElement(body, "Code");
-  const message = xmlElement(body, "Message");
-  const requestId = xmlElement(body, "RequestId") ?? response.headers.get("x-amz-request-id") ?? undefined;
+  const document = parseErrorDocument(body);
+  const code = document?.code;
+  const message = document?.message;
+  const requestId = document?.requestId ?? response.headers.get("x-amz-request-id") ?? undefined;
 
   const details = [code, message, requestId && `request id ${requestId}`].filter(Boolean).join(", ");
   const text = `${what} answered ${response.status}${details ? ` (${details})` : ""}`;
@@ -48,9 +50,4 @@ function remedyOf(status: number, code: string | undefined, message: string | un
   if (code && checksumCodes.has(code)) return "check-input";
   if (status >= 500 || status === 408 || status === 429) return "retry";
   return "fail";
-}
-
-function xmlElement(body: string, name: string): string | undefined {
-  const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(body);
-  return match?.[1] || undefined;
 }
