@@ -4,4 +4,7 @@ import type { CommandDef } from "citty";
 type LazyCommand = () => Promise<CommandDef<any>>;
 
 export const subCommands: Record<string, LazyCommand> = {
+  upload: () => import("./upload.ts").then((m) => m.default),
+  serve: () => import("./serve.ts").then((m) => m.default),
+  task: () => import("./task.ts").then((m) => m.default),
 };

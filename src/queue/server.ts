@@ -1,0 +1,141 @@
+/**
+ * `artifact serve`: the queue API under `/api/queue/v1` on Bun.serve, with SQLite under the data
+ * directory and either a configured S3 endpoint or the built-in store. The built-in store shares
+ * the port: every path outside `/api/` goes to it, so its S3 endpoint is the queue's root URL.
+ */
+import type { Server } from "bun";
+import { S3Client } from "../signer/s3-client.ts";
+import { S3Signer } from "../signer/signer.ts";
+import type { S3Config } from "../signer/types.ts";
+import { UnavailableError } from "../shared/errors.ts";
+import { createStructuredLogger, type StructuredLogger } from "../shared/log.ts";
+import { Authenticator } from "./auth/authenticate.ts";
+import { rootClient, type Client } from "./auth/clients.ts";
+import { QueueContext, defaultSettings, type QueueSettings } from "./context.ts";
+import { openDatabase } from "./db/open.ts";
+import { ApiError, errorResponse } from "./http/api-error.ts";
+import { dispatch } from "./http/dispatch.ts";
+import { apiPrefix } from "./http/routes.ts";
+import { Sweeper } from "./sweeper.ts";
+import { openBuiltInStore, type EmbeddedStore } from "./store.ts";
+
+/** S3 settings of an external endpoint; without them the built-in store is used. */
+export type ExternalS3 = S3Config;
+
+export interface QueueServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  /** The URL clients use; defaults to `http://<host>:<port>`. */
+  rootUrl?: string;
+  s3?: ExternalS3;
+  /** Clients besides `root`. */
+  clients?: Client[];
+  /** Access token of `root`; generated and kept in `<dataDir>/root-credentials.json` when absent. */
+  rootAccessToken?: string;
+  settings?: Partial<QueueSettings>;
+  sweepIntervalMs?: number;
+  logger?: StructuredLogger;
+  now?: () => number;
+}
+
+export interface QueueServer {
+  rootUrl: string;
+  rootCredentials: { clientId: string; accessToken: string };
+  context: QueueContext;
+  sweeper: Sweeper;
+  stop(): Promise<void>;
+}
+
+/** Largest request body the built-in store accepts: one single-part object of 5 GiB plus slack. */
+const maxRequestBodyBytes = 5 * 1024 ** 3 + 1024 ** 2;
+
+export async function startQueueServer(options: QueueServerOptions): Promise<QueueServer> {
+  const logger = options.logger ?? createStructuredLogger();
+  if (options.s3) new S3Signer(options.s3); // checks the endpoint and prefix before anything starts
+  const db = openDatabase(options.dataDir);
+  const store = options.s3 ? undefined : await openBuiltInStore(options.dataDir);
+
+  let handler: (request: Request, server: Server<undefined>) => Promise<Response> = async () =>
+    errorResponse(new ApiError("InternalServerError", "the queue is starting"));
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({
+      hostname: options.host,
+      port: options.port,
+      maxRequestBodySize: maxRequestBodyBytes,
+      fetch: (request, server) => handler(request, server),
+    });
+  } catch (error) {
+    await store?.close();
+    db.close();
+    throw new UnavailableError(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`, {
+      hint: "pick another --port or --host",
+      cause: error,
+    });
+  }
+
+  const rootUrl = (options.rootUrl ?? `http://${hostForUrl(options.host)}:${server.port}`).replace(/\/+$/, "");
+  const s3Config = options.s3 ?? builtInS3Config(rootUrl, store!);
+  const now = options.now ?? Date.now;
+  const signer = new S3Signer(s3Config, () => new Date(now()));
+  const settings = { ...defaultSettings, ...options.settings };
+  const context = new QueueContext(db, signer, new S3Client(signer), logger, settings, now);
+
+  const root = rootClient(options.dataDir, rootUrl, options.rootAccessToken);
+  const authenticator = new Authenticator([root, ...(options.clients ?? [])], now);
+  handler = (request, server) => route(context, authenticator, store, request, server);
+
+  const sweeper = new Sweeper(context, options.sweepIntervalMs ?? 60_000);
+  sweeper.start();
+  logger.log("started", { rootUrl, storage: options.s3 ? s3Config.endpoint : "built-in", bucket: s3Config.bucket });
+
+  return {
+    rootUrl,
+    rootCredentials: { clientId: root.clientId, accessToken: root.accessToken },
+    context,
+    sweeper,
+    stop: async () => {
+      await sweeper.stop();
+      await server.stop(true);
+      await store?.close();
+      db.close();
+      logger.log("stopped", { rootUrl });
+    },
+  };
+}
+
+async function route(
+  context: QueueContext,
+  authenticator: Authenticator,
+  store: EmbeddedStore | undefined,
+  request: Request,
+  server: Server<undefined>,
+): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname === apiPrefix || url.pathname.startsWith(`${apiPrefix}/`)) {
+    // Event streams stay open; Bun's idle timeout would otherwise close them.
+    if (url.pathname === `${apiPrefix}/events`) server.timeout(request, 0);
+    return dispatch(context, authenticator, request, url);
+  }
+  if (store && !url.pathname.startsWith("/api/")) return store.handle(request);
+  return errorResponse(new ApiError("ResourceNotFound", `no endpoint at ${url.pathname}`));
+}
+
+function builtInS3Config(rootUrl: string, store: EmbeddedStore): S3Config {
+  return {
+    endpoint: new URL(rootUrl).origin,
+    region: store.region,
+    bucket: store.bucket,
+    keyPrefix: "",
+    accessKeyId: store.credentials.accessKeyId,
+    secretAccessKey: store.credentials.secretAccessKey,
+    addressing: "path",
+  };
+}
+
+function hostForUrl(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,89 @@
+/**
+ * The expiry sweeper: deletes expired artifacts (object first, then row, so a failure leaves a
+ * row that the next sweep retries) and aborts multipart uploads initiated longer ago than the
+ * configured age and never completed. An aborted artifact stays recorded and not present, so the
+ * completion gate still names it, and createArtifact with the same body starts a new upload.
+ */
+import type { QueueContext } from "./context.ts";
+import type { ArtifactRecord } from "./db/artifacts.ts";
+
+const batchSize = 100;
+
+export interface SweepResult {
+  expired: number;
+  aborted: number;
+  failed: number;
+}
+
+export class Sweeper {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<SweepResult> | undefined;
+
+  constructor(
+    private readonly context: QueueContext,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweepOnce(), this.intervalMs);
+    this.timer.unref?.();
+  }
+
+  /** Stops the timer and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Runs one sweep; overlapping calls share the sweep in progress. */
+  sweepOnce(): Promise<SweepResult> {
+    this.running ??= this.sweep().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweep(): Promise<SweepResult> {
+    const result: SweepResult = { expired: 0, aborted: 0, failed: 0 };
+    const now = this.context.now();
+
+    for (const record of this.context.artifacts.expired(now, batchSize)) {
+      if (await this.attempt("delete-expired", record, () => this.deleteExpired(record))) result.expired++;
+      else result.failed++;
+    }
+    const staleBefore = now - this.context.settings.staleUploadAgeMs;
+    for (const record of this.context.artifacts.staleUploads(staleBefore, batchSize)) {
+      if (await this.attempt("abort-stale-upload", record, () => this.abortStale(record))) result.aborted++;
+      else result.failed++;
+    }
+
+    if (result.expired + result.aborted + result.failed > 0) this.context.logger.log("sweep", { ...result });
+    return result;
+  }
+
+  private async deleteExpired(record: ArtifactRecord): Promise<void> {
+    if (record.uploadId) await this.context.s3.abortMultipartUpload(record.objectKey, record.uploadId);
+    await this.context.s3.deleteObject(record.objectKey);
+    this.context.artifacts.delete(record);
+  }
+
+  private async abortStale(record: ArtifactRecord): Promise<void> {
+    await this.context.s3.abortMultipartUpload(record.objectKey, record.uploadId!);
+    this.context.artifacts.setUploadId(record, undefined);
+  }
+
+  /** Runs one step; a failure is logged and left for the next sweep. */
+  private async attempt(action: string, record: ArtifactRecord, step: () => Promise<void>): Promise<boolean> {
+    try {
+      await step();
+      return true;
+    } catch (error) {
+      this.context.logger.log("sweep-failed", {
+        action,
+        taskId: record.taskId,
+        runId: record.runId,
+        name: record.name,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return false;
+    }
+  }
+}
