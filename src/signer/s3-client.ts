@@ -102,7 +102,7 @@ async function errorOf(operation: string, response: Response): Promise<S3Error> 
   const requestId = response.headers.get("x-amz-request-id") ?? undefined;
   if (document) return new S3Error(operation, { status: response.status, ...document, requestId: document.requestId ?? requestId });
 
-  // HEAD answers and some proxies carry no XML; name the status instead.
+  // HEAD responses and some proxies' errors carry no XML, so the status names the error instead.
   const code = response.statusText.replace(/\s+/g, "") || `Http${response.status}`;
   return new S3Error(operation, { status: response.status, code, message: body.slice(0, 200) || "no error document", requestId });
 }

@@ -9,7 +9,7 @@ export interface S3ErrorDetails {
   resource?: string;
 }
 
-/** An error answer of S3, including a 200 whose body is an `<Error>` document. */
+/** An error response of S3, including a 200 whose body is an `<Error>` document. */
 export class S3Error extends ArtifactError {
   readonly status: number;
   readonly code: string;

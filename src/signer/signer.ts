@@ -1,6 +1,6 @@
 /**
  * Signs S3 requests with AWS Signature Version 4 (aws4) for one bucket. The queue hands the
- * descriptors to the uploader, which adds only the body; because `x-amz-content-sha256` and
+ * descriptors to the uploader, which adds only the body. Because `x-amz-content-sha256` and
  * `content-length` are signed, the storage itself rejects any body but the one that was hashed.
  *
  * Signed: host, x-amz-date, x-amz-content-sha256, content-length, content-type, content-encoding
@@ -17,7 +17,7 @@ import type { ObjectHeaders, PartHash, RequestDescriptor, S3Config } from "./typ
 /** SHA-256 of the empty string: the payload hash of requests without a body. */
 export const emptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/** Longest validity of a presigned URL that SigV4 allows: 7 days. */
+/** Maximum validity of a presigned URL that SigV4 allows: 7 days. */
 export const maxPresignSeconds = 7 * 24 * 60 * 60;
 
 type Query = Array<[string, string]>;

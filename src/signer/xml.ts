@@ -61,7 +61,7 @@ export function parseInitiateMultipartUploadResult(xml: string, status = 200): I
   return { bucket: elementText(xml, "Bucket"), key: elementText(xml, "Key"), uploadId };
 }
 
-/** Parses the answer to CompleteMultipartUpload, which can be a 200 carrying an `<Error>` body. */
+/** Parses the response to CompleteMultipartUpload, which can be a 200 carrying an `<Error>` body. */
 export function parseCompleteMultipartUploadResult(xml: string, status = 200): CompleteMultipartUploadResult {
   const operation = "CompleteMultipartUpload";
   expectRoot(xml, "CompleteMultipartUploadResult", operation, status);

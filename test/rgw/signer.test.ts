@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { S3Client } from "../../src/signer/s3-client.ts";
+import { ExitCode } from "../../src/shared/errors.ts";
+import { S3Client, S3Error } from "../../src/signer/s3-client.ts";
 import { emptySha256 as emptySha, S3Signer } from "../../src/signer/signer.ts";
 import { elementText } from "../../src/signer/xml.ts";
 import { defineS3Conformance, specialNames } from "../s3/conformance.ts";
@@ -43,5 +44,42 @@ describeRgw("signer", (target) => {
     const result = await client.completeMultipartUpload("k", uploadId, [response.headers.get("etag")!]);
     expect(result.etag).toBeUndefined();
     expect((await client.headObject("k"))?.etag).toMatch(/^"[0-9a-f]{32}-1"$/);
+  }, 30_000);
+});
+
+describeRgw("S3Client", (target) => {
+  const clientFor = async () => {
+    const bucket = await createTestBucket(target, "signer-client");
+    return new S3Client(new S3Signer({ ...target, bucket, keyPrefix: "", addressing: "path" }));
+  };
+
+  test("missing objects: HEAD undefined, DELETE succeeds", async () => {
+    const client = await clientFor();
+    expect(await client.headObject("missing")).toBeUndefined();
+    expect(await client.deleteObject("missing")).toBeUndefined();
+  }, 30_000);
+
+  test("GET of a missing object throws NoSuchKey", async () => {
+    const client = await clientFor();
+    const error = await client.getObject("missing").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(S3Error);
+    expect((error as S3Error).status).toBe(404);
+    expect((error as S3Error).code).toBe("NoSuchKey");
+    expect((error as S3Error).requestId).toBeTruthy();
+    expect((error as S3Error).message).toContain("GetObject failed: 404 NoSuchKey");
+  }, 30_000);
+
+  test("wrong secret key throws SignatureDoesNotMatch", async () => {
+    const bucket = await createTestBucket(target, "signer-client");
+    const client = new S3Client(new S3Signer({ ...target, secretAccessKey: "wrong", bucket, keyPrefix: "", addressing: "path" }));
+    const error = await client.listParts("k", "no-such-upload").catch((caught: unknown) => caught);
+    expect((error as S3Error).status).toBe(403);
+    expect((error as S3Error).code).toBe("SignatureDoesNotMatch");
+    expect((error as S3Error).exitCode).toBe(ExitCode.noPermission);
+  }, 30_000);
+
+  test("aborting an unknown upload succeeds", async () => {
+    const client = await clientFor();
+    expect(await client.abortMultipartUpload("k", "2~no-such-upload")).toBeUndefined();
   }, 30_000);
 });
