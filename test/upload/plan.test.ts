@@ -1,0 +1,78 @@
+import { describe, expect, test } from "bun:test";
+import { checkPartSizeOption, defaultMultipartThreshold, isMultipart, partSizeBeforeHashing, refuseLargeSinglePart } from "../../src/upload/plan.ts";
+import { parseByteSize } from "../../src/upload/sizes.ts";
+import { parseExpires } from "../../src/upload/expires.ts";
+import { gzipSizeBound } from "../../src/hashing/gzip.ts";
+import { UsageError } from "../../src/shared/errors.ts";
+
+const mebibyte = 1024 * 1024;
+const gibibyte = 1024 * mebibyte;
+const auto = { mode: "auto" as const, multipartThreshold: defaultMultipartThreshold };
+
+describe("upload plan", () => {
+  test("automatic mode switches above 64 MiB", () => {
+    expect(isMultipart(64 * mebibyte, auto)).toBe(false);
+    expect(isMultipart(64 * mebibyte + 1, auto)).toBe(true);
+    expect(isMultipart(0, { ...auto, mode: "multipart" })).toBe(true);
+    expect(isMultipart(10 * mebibyte, { ...auto, multipartThreshold: 8 * mebibyte })).toBe(true);
+  });
+
+  test("single part above 5 GiB is rejected", () => {
+    const tooLarge = 5 * gibibyte + 1;
+
+    expect(() => isMultipart(tooLarge, { ...auto, mode: "single-part" })).toThrow(UsageError);
+    expect(() => refuseLargeSinglePart(tooLarge)).toThrow(`--single-part cannot upload ${tooLarge} bytes: S3 limits a single PUT to ${5 * gibibyte} bytes (5 GiB)`);
+    expect(() => refuseLargeSinglePart(5 * gibibyte)).not.toThrow();
+    expect(isMultipart(tooLarge, auto)).toBe(true);
+  });
+
+  test("part size keeps 100 GiB within 10,000 parts", () => {
+    const length = 100 * gibibyte;
+    const partSize = partSizeBeforeHashing(length, auto)!;
+
+    expect(partSize).toBeGreaterThanOrEqual(length / 10_000);
+    expect(Math.ceil(length / partSize)).toBeLessThanOrEqual(10_000);
+    expect(partSize % mebibyte).toBe(0);
+  });
+
+  test("part size bounds and overrides", () => {
+    expect(partSizeBeforeHashing(65 * mebibyte, auto)).toBe(5 * mebibyte);
+    expect(partSizeBeforeHashing(64 * mebibyte, auto)).toBeUndefined();
+    expect(partSizeBeforeHashing(undefined, auto)).toBeUndefined();
+    expect(partSizeBeforeHashing(10 * gibibyte, { ...auto, mode: "single-part" })).toBeUndefined();
+    expect(partSizeBeforeHashing(1000, { ...auto, mode: "multipart" })).toBe(5 * mebibyte);
+    expect(partSizeBeforeHashing(gibibyte, { ...auto, partSize: 16 * mebibyte })).toBe(16 * mebibyte);
+  });
+
+  test("part size option range", () => {
+    expect(() => checkPartSizeOption(5 * mebibyte - 1)).toThrow("--part-size 5242879 is outside the range");
+    expect(() => checkPartSizeOption(5 * gibibyte + 1)).toThrow(UsageError);
+    expect(() => checkPartSizeOption(5 * mebibyte)).not.toThrow();
+    expect(() => checkPartSizeOption(undefined)).not.toThrow();
+  });
+
+  test("gzip bound covers the worst case", () => {
+    expect(gzipSizeBound(0)).toBe(25);
+    expect(gzipSizeBound(gibibyte)).toBeGreaterThan(gibibyte + gibibyte / 4096);
+  });
+});
+
+describe("option values", () => {
+  test("byte sizes with binary units", () => {
+    expect(parseByteSize("part-size", "8MiB")).toBe(8 * mebibyte);
+    expect(parseByteSize("part-size", "8m")).toBe(8 * mebibyte);
+    expect(parseByteSize("part-size", "1.5G")).toBe(1.5 * gibibyte);
+    expect(parseByteSize("part-size", "5242880")).toBe(5 * mebibyte);
+    expect(() => parseByteSize("part-size", "8 parsecs")).toThrow('invalid --part-size "8 parsecs"');
+    expect(() => parseByteSize("part-size", "-1")).toThrow(UsageError);
+  });
+
+  test("expiry durations and dates", () => {
+    const now = new Date("2026-12-01T00:00:00.000Z");
+
+    expect(parseExpires("30d", now)).toBe("2026-12-31T00:00:00.000Z");
+    expect(parseExpires("12h", now)).toBe("2026-12-01T12:00:00.000Z");
+    expect(parseExpires("2027-01-31", now)).toBe("2027-01-31T00:00:00.000Z");
+    expect(() => parseExpires("soon", now)).toThrow('invalid --expires "soon"');
+  });
+});
