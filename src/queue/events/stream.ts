@@ -19,18 +19,28 @@ export function eventStream(context: QueueContext, api: ApiRequest): Response {
 
   const stream = new ReadableStream<Uint8Array>(
     {
+      // A first comment makes the server send the response headers before any event exists.
+      start(controller) {
+        controller.enqueue(encoder.encode(": stream open\n\n"));
+      },
+      // Each pull enqueues something before it returns: a stream whose pull returns empty-handed
+      // is not pulled again, so the wait for new events happens inside the loop.
       async pull(controller) {
-        const rows = context.events.after(cursor, batchSize);
-        if (rows.length > 0) {
-          const text = rows.map((row) => `id: ${row.sequence}\nevent: ${row.kind}\ndata: ${row.payload}\n\n`).join("");
-          cursor = rows.at(-1)!.sequence;
-          controller.enqueue(encoder.encode(text));
-          return;
-        }
+        while (!closed) {
+          const rows = context.events.after(cursor, batchSize);
+          if (rows.length > 0) {
+            const text = rows.map((row) => `id: ${row.sequence}\nevent: ${row.kind}\ndata: ${row.payload}\n\n`).join("");
+            cursor = rows.at(-1)!.sequence;
+            controller.enqueue(encoder.encode(text));
+            return;
+          }
 
-        const woken = await waitForEvents(context, keepAliveMs, (stop) => (stopWaiting = stop));
-        if (closed) return;
-        if (!woken) controller.enqueue(encoder.encode(": keep-alive\n\n"));
+          const woken = await waitForEvents(context, keepAliveMs, (stop) => (stopWaiting = stop));
+          if (!woken && !closed) {
+            controller.enqueue(encoder.encode(": keep-alive\n\n"));
+            return;
+          }
+        }
       },
       cancel() {
         closed = true;
