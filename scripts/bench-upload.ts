@@ -1,0 +1,124 @@
+/**
+ * Benchmark of `artifact upload`: starts `artifact serve` (the built-in store, or Ceph RGW from
+ * ARTIFACT_TEST_RGW_*), creates and claims a task, uploads one random file per target and
+ * concurrency, and prints wall time, MiB/s and the upload process's peak RSS.
+ *
+ *   bun scripts/bench-upload.ts [--size 1GiB] [--targets store,rgw] [--concurrency 4] [--gzip] [--binary dist/artifact]
+ *
+ * Figures depend on the machine and on what else runs on it; report them with both.
+ */
+import { parseArgs } from "node:util";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { QueueClient } from "../src/client/queue-client.ts";
+import { niceSlugid } from "../src/shared/slugid.ts";
+import { parseByteSize } from "../src/upload/sizes.ts";
+import { createTestBucket, rgwTarget } from "../test/support/rgw.ts";
+import { writeRandomFile } from "../test/upload/support/files.ts";
+
+const { values } = parseArgs({
+  options: {
+    size: { type: "string", default: "1GiB" },
+    targets: { type: "string", default: "store,rgw" },
+    concurrency: { type: "string", default: "4" },
+    gzip: { type: "boolean", default: false },
+    binary: { type: "string" },
+  },
+});
+
+const command = values.binary ? [values.binary] : ["bun", join(import.meta.dir, "../src/cli/main.ts")];
+const size = parseByteSize("size", values.size!);
+
+interface Server {
+  rootUrl: string;
+  accessToken: string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `artifact serve` on a free port and waits for its `listening on` line. */
+async function startServe(dataDir: string, extraArgs: string[]): Promise<Server> {
+  const child = Bun.spawn([...command, "serve", "--port", "0", "--data-dir", dataDir, ...extraArgs], { stderr: "pipe", stdout: "ignore" });
+  const reader = child.stderr.getReader();
+  let output = "";
+  while (!/listening on (\S+)/.test(output)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`artifact serve exited before listening:\n${output}`);
+    output += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  void child.stderr.pipeTo(new WritableStream());
+
+  const credentials = await Bun.file(join(dataDir, "root-credentials.json")).json();
+  return {
+    rootUrl: /listening on (\S+)/.exec(output)![1]!,
+    accessToken: credentials.accessToken,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+async function serveArgsOf(target: string): Promise<string[]> {
+  if (target === "store") return [];
+  const rgw = rgwTarget();
+  if (!rgw) throw new Error("ARTIFACT_TEST_RGW_* is not set; source the RGW env file first");
+  const bucket = await createTestBucket(rgw, "artifact-bench");
+  return ["--s3-endpoint", rgw.endpoint, "--s3-region", rgw.region, "--s3-bucket", bucket, "--s3-access-key-id", rgw.accessKeyId, "--s3-secret-access-key", rgw.secretAccessKey];
+}
+
+async function benchTarget(target: string, input: string, work: string): Promise<void> {
+  const dataDir = join(work, `serve-${target}`);
+  const server = await startServe(dataDir, await serveArgsOf(target));
+  try {
+    const queue = new QueueClient({ rootUrl: server.rootUrl, credentials: { id: "root", key: server.accessToken } });
+    const env = { ...process.env, TASKCLUSTER_ROOT_URL: server.rootUrl, TASKCLUSTER_CLIENT_ID: "root", TASKCLUSTER_ACCESS_TOKEN: server.accessToken };
+
+    for (const concurrency of values.concurrency!.split(",")) {
+      const taskId = await createClaimedTask(queue);
+      const args = ["upload", taskId, "0", "public/bench.bin", "-i", input, "--json", "--quiet", "--concurrency", concurrency];
+      if (values.gzip) args.push("--gzip");
+
+      const started = performance.now();
+      const child = Bun.spawn([...command, ...args], { env, stdout: "pipe", stderr: "inherit" });
+      const output = await new Response(child.stdout).text();
+      const exitCode = await child.exited;
+      const seconds = (performance.now() - started) / 1000;
+      const peakRss = child.resourceUsage()?.maxRSS ?? 0;
+      if (exitCode !== 0) throw new Error(`upload to ${target} exited ${exitCode}`);
+
+      const summary = JSON.parse(output);
+      console.log(
+        `${target.padEnd(5)} concurrency ${concurrency.padStart(2)}: ${(size / 1048576).toFixed(0)} MiB in ${seconds.toFixed(2)} s wall, ` +
+          `${(size / 1048576 / seconds).toFixed(1)} MiB/s, peak RSS ${(peakRss / 1048576).toFixed(1)} MiB, ${summary.parts} parts, ${summary.attempts} requests`,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function createClaimedTask(queue: QueueClient): Promise<string> {
+  const taskId = niceSlugid();
+  const now = Date.now();
+  await queue.createTask(taskId, {
+    taskQueueId: "bench/upload",
+    created: new Date(now).toISOString(),
+    deadline: new Date(now + 3_600_000).toISOString(),
+    expires: new Date(now + 86_400_000).toISOString(),
+    payload: {},
+    metadata: { name: "upload benchmark", description: "scripts/bench-upload.ts", owner: "bench@example.com", source: "https://example.com/bench" },
+  });
+  await queue.claimTask(taskId, 0, { workerGroup: "bench", workerId: "bench-1" });
+  return taskId;
+}
+
+const work = await mkdtemp(join(tmpdir(), "artifact-bench-upload-"));
+try {
+  const input = join(work, "input.bin");
+  await writeRandomFile(input, size);
+  for (const target of values.targets!.split(",")) await benchTarget(target, input, work);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
