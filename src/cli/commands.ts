@@ -7,4 +7,6 @@ export const subCommands: Record<string, LazyCommand> = {
   upload: () => import("./upload.ts").then((m) => m.default),
   serve: () => import("./serve.ts").then((m) => m.default),
   task: () => import("./task.ts").then((m) => m.default),
+  download: () => import("./download.ts").then((m) => m.default),
+  verify: () => import("./verify.ts").then((m) => m.default),
 };

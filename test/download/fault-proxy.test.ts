@@ -148,7 +148,7 @@ describe("fault proxy", () => {
 
     expect(response.headers.get("content-encoding")).toBe("gzip");
     expect(response.headers.get("content-length")).toBeNull();
-    expect(Buffer.compare(Bun.gunzipSync(bytes), body)).toBe(0);
+    expect(Buffer.compare(Bun.gunzipSync(Uint8Array.from(bytes)), body)).toBe(0);
   });
 
   test("rules match on method and path", async () => {

@@ -232,6 +232,8 @@ async function writeAnswer(socket: net.Socket, answer: Response, faults: Fault[]
   if (!socket.destroyed) socket.end();
 }
 
+const cutDelayMs = 50;
+
 /** Copies the body to the socket while applying the byte faults; returns once it is written or cut. */
 async function pumpBody(socket: net.Socket, body: ReadableStream<Uint8Array>, faults: Fault[], appended: number, chunked: boolean): Promise<void> {
   const write = async (bytes: Uint8Array): Promise<void> => {
@@ -254,6 +256,9 @@ async function pumpBody(socket: net.Socket, body: ReadableStream<Uint8Array>, fa
     await write(bytes);
     if (stop) {
       await reader.cancel().catch(() => undefined);
+      // A client drops bytes it has received but not yet read when the connection fails, so the
+      // cut waits until they could be read, which makes the received count exact.
+      await Bun.sleep(cutDelayMs);
       stopSocket(socket, stop);
       return;
     }

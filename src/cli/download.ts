@@ -1,0 +1,67 @@
+/** `artifact download`: fetch an artifact and write it only once all four values match the queue's record. */
+import { basename } from "node:path";
+import { QueueClient } from "../client/queue-client.ts";
+import { downloadArtifact, type DownloadResult } from "../download/download.ts";
+import { openFileOutput, StdoutOutput, type OutputSink } from "../download/output.ts";
+import { locatorFor, parseReference } from "../download/reference.ts";
+import { UsageError } from "../shared/errors.ts";
+import { createProgress, progressModeFor } from "../shared/progress.ts";
+import { defineArtifactCommand } from "./command.ts";
+import { queueConfigOf } from "./options.ts";
+import { referenceArgs, referenceOptionArgs, retryArgs, retryPolicyOf } from "./artifact-args.ts";
+
+export default defineArtifactCommand({
+  meta: {
+    name: "download",
+    description: "Download an artifact and verify its length and SHA-256 against the queue's record (TASKID RUNID NAME, --latest TASKID NAME, or --url URL)",
+  },
+  args: {
+    ...referenceArgs,
+    output: { type: "string", alias: "o", description: "Output file, or - for stdout (default: the last segment of the name, in the current directory)" },
+    ...referenceOptionArgs,
+    ...retryArgs,
+  },
+  async run({ args, logger }) {
+    const { reference } = parseReference(args._, { latest: args.latest, url: args.url });
+    if (args.json && args.output === "-") throw new UsageError("--json and -o - both write to stdout", { hint: "pass a file to -o" });
+
+    const config = queueConfigOf(args);
+    const retryPolicy = retryPolicyOf(args);
+    const queue = new QueueClient({ ...config, retryPolicy, logger });
+    const output = openOutput(args.output ?? defaultOutputPath(reference.name));
+    const mode = progressModeFor(args.quiet);
+
+    let result: DownloadResult;
+    try {
+      result = await downloadArtifact({
+        name: reference.name,
+        locate: locatorFor(queue, reference),
+        output,
+        retryPolicy,
+        logger,
+        createProgress: (totalBytes) => createProgress({ label: `download ${reference.name}`, totalBytes, mode }),
+      });
+    } catch (error) {
+      if (output instanceof StdoutOutput && output.bytesWritten > 0) {
+        process.stderr.write(`artifact: the output on stdout is incomplete and unverified (${output.bytesWritten} bytes written); discard it\n`);
+      }
+      throw error;
+    }
+
+    if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else logger.debug(`verified ${result.name}: ${result.contentLength} bytes, content sha256 ${result.contentSha256}`);
+  },
+});
+
+function openOutput(path: string): OutputSink {
+  return path === "-" ? new StdoutOutput() : openFileOutput(path);
+}
+
+/** Returns the name's last segment, so a name never places the file outside the current directory. */
+function defaultOutputPath(name: string): string {
+  const last = basename(name);
+  if (last === "" || last === "." || last === ".." || name.endsWith("/")) {
+    throw new UsageError(`artifact name ${JSON.stringify(name)} does not give a file name`, { hint: "pass -o FILE" });
+  }
+  return last;
+}

@@ -1,0 +1,37 @@
+/** `artifact verify`: check a local file against the queue's record of an artifact, without downloading it. */
+import { QueueClient } from "../client/queue-client.ts";
+import { locatorFor, parseReference } from "../download/reference.ts";
+import { verifyFile } from "../download/verify-file.ts";
+import { createProgress, progressModeFor } from "../shared/progress.ts";
+import { defineArtifactCommand } from "./command.ts";
+import { queueConfigOf } from "./options.ts";
+import { referenceArgs, referenceOptionArgs, retryArgs, retryPolicyOf } from "./artifact-args.ts";
+
+export default defineArtifactCommand({
+  meta: {
+    name: "verify",
+    description: "Check that FILE has the length and SHA-256 the queue recorded for an artifact (TASKID RUNID NAME FILE, --latest TASKID NAME FILE, or --url URL FILE)",
+  },
+  args: {
+    ...referenceArgs,
+    file: { type: "positional", required: false, description: "The local file to check" },
+    ...referenceOptionArgs,
+    ...retryArgs,
+  },
+  async run({ args, logger }) {
+    const { reference, rest } = parseReference(args._, { latest: args.latest, url: args.url }, ["FILE"]);
+    const file = rest[0]!;
+    const retryPolicy = retryPolicyOf(args);
+    const queue = new QueueClient({ ...queueConfigOf(args), retryPolicy, logger });
+
+    const { expected } = await locatorFor(queue, reference)();
+    const progress = createProgress({ label: `verify ${file}`, totalBytes: expected.contentLength, mode: progressModeFor(args.quiet) });
+    try {
+      const verified = await verifyFile(file, expected, reference.name, progress);
+      if (args.json) process.stdout.write(`${JSON.stringify({ name: reference.name, ...verified, contentType: expected.contentType })}\n`);
+    } catch (error) {
+      progress.abort();
+      throw error;
+    }
+  },
+});

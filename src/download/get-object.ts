@@ -1,0 +1,181 @@
+/**
+ * One GET of the presigned URL into the transfer state: from byte 0, or with
+ * `Range: bytes=<offset>-` and `If-Match: <ETag>` to resume a cut transfer, so resumed bytes
+ * come from the same object. Redirects are not followed, and the body is never decompressed
+ * by fetch, because the raw bytes are what the transfer hash covers.
+ */
+import { DownloadError, NetworkError, ResumeRejectedError, TransferMismatchError, TruncatedTransferError, type Mismatch } from "./errors.ts";
+import { Meter, sameSha256 } from "./meter.ts";
+import { checkObjectMetadata, parseContentRange, storageStatusError } from "./storage-response.ts";
+import type { TransferState } from "./transfer-state.ts";
+import { ExitCode } from "../shared/errors.ts";
+
+export interface GetObjectOptions {
+  url: string;
+  state: TransferState;
+  fetch: typeof fetch;
+  onBytes: (count: number) => void;
+}
+
+/** Sends the GET and streams its body into the state; throws a DownloadError for any fault. */
+export async function getObject(options: GetObjectOptions): Promise<void> {
+  const { state } = options;
+  const resumeAt = state.etag && state.offset > 0 ? state.offset : 0;
+  if (resumeAt === 0 && state.offset > 0) restartFromZero(options, "the storage sent no ETag to resume against");
+
+  const response = await send(options, resumeAt);
+  const startedAt = await checkStart(response, options, resumeAt);
+  checkObjectMetadata(response.headers, state.expected, state.name);
+  await checkTransferHeaders(response, state, startedAt);
+
+  if (startedAt === 0) state.etag = response.headers.get("etag") ?? undefined;
+  else state.resumedAt.push(startedAt);
+  await readBody(response, state, options.onBytes);
+}
+
+async function send(options: GetObjectOptions, resumeAt: number): Promise<Response> {
+  const headers: Record<string, string> = { "accept-encoding": "identity" };
+  if (resumeAt > 0) {
+    headers.range = `bytes=${resumeAt}-`;
+    headers["if-match"] = options.state.etag!;
+  }
+
+  try {
+    return await options.fetch(options.url, { headers, decompress: false, redirect: "manual" });
+  } catch (error) {
+    throw new NetworkError(options.state.name, new URL(options.url).origin, error);
+  }
+}
+
+/** Returns the offset the body starts at, after checking that the response fits the request. */
+async function checkStart(response: Response, options: GetObjectOptions, resumeAt: number): Promise<number> {
+  const { state } = options;
+  if (response.status === 200) {
+    // A storage that ignores Range sends the whole object again.
+    if (state.offset > 0) restartFromZero(options, "the storage ignored the Range request");
+    return 0;
+  }
+
+  if (response.status === 206 && resumeAt > 0) {
+    const range = parseContentRange(response.headers.get("content-range"));
+    if (range && range.first === resumeAt && range.total === state.expected.transferLength) return resumeAt;
+
+    await response.body?.cancel();
+    throw new ResumeRejectedError(state.name, `asked for bytes ${resumeAt}- and got Content-Range ${response.headers.get("content-range") ?? "(none)"}`);
+  }
+
+  if ((response.status === 412 || response.status === 416) && resumeAt > 0) {
+    await response.body?.cancel();
+    throw new ResumeRejectedError(state.name, `storage returned ${response.status} to the Range request, so the object changed or has another length`);
+  }
+
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw new DownloadError(
+      `storage redirected the GET of ${state.name} with ${response.status} to ${redactedLocation(response)}, which is not followed`,
+      ExitCode.unavailable,
+      "none",
+      { hint: "the queue's presigned URL must point at the object itself" },
+    );
+  }
+
+  throw await storageStatusError(response, state.name);
+}
+
+/** Rejects a response whose length or encoding already shows that the transfer differs from the record. */
+async function checkTransferHeaders(response: Response, state: TransferState, startedAt: number): Promise<void> {
+  const expected = state.expected;
+  const mismatches: Mismatch[] = [];
+
+  const encoding = (response.headers.get("content-encoding") ?? "identity").trim().toLowerCase() || "identity";
+  if (encoding !== expected.contentEncoding) {
+    mismatches.push({ value: "transfer content-encoding", expected: expected.contentEncoding, actual: encoding });
+  }
+
+  const length = response.headers.get("content-length");
+  if (length !== null && Number(length) !== expected.transferLength - startedAt) {
+    mismatches.push({ value: "transfer length", expected: expected.transferLength, actual: startedAt + Number(length) });
+  }
+  if (mismatches.length === 0) return;
+
+  // Without a Content-Length the real length and hash are only known after reading, which the record bounds.
+  if (length === null) mismatches.push(...(await measureBody(response, state, startedAt)));
+  else await response.body?.cancel();
+  throw new TransferMismatchError(state.name, mismatches);
+}
+
+/** Reads at most one byte more than the record allows of a body that is discarded, to report its values. */
+async function measureBody(response: Response, state: TransferState, startedAt: number): Promise<Mismatch[]> {
+  const limit = state.expected.transferLength - startedAt;
+  const meter = new Meter();
+  const reader = response.body!.getReader();
+  try {
+    while (meter.length <= limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      meter.update(value);
+    }
+  } catch {
+    // The values read so far are still worth reporting.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+
+  const transferLength = state.expected.transferLength;
+  if (meter.length > limit) return [{ value: "transfer length", expected: transferLength, actual: `more than ${transferLength}` }];
+  const mismatches: Mismatch[] = [];
+  if (meter.length !== limit) mismatches.push({ value: "transfer length", expected: transferLength, actual: startedAt + meter.length });
+  if (startedAt === 0) {
+    const sha256 = meter.sha256();
+    if (!sameSha256(state.expected.transferSha256, sha256)) mismatches.push({ value: "transfer sha256", expected: state.expected.transferSha256, actual: sha256 });
+  }
+  return mismatches;
+}
+
+async function readBody(response: Response, state: TransferState, onBytes: (count: number) => void): Promise<void> {
+  if (!response.body) {
+    if (!state.complete) throw new TruncatedTransferError(state.name, state.offset, state.expected.transferLength);
+    return;
+  }
+
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      let result: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        throw new TruncatedTransferError(state.name, state.offset, state.expected.transferLength, error);
+      }
+      if (result.done) break;
+
+      await state.accept(result.value);
+      onBytes(result.value.length);
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+
+  if (!state.complete) throw new TruncatedTransferError(state.name, state.offset, state.expected.transferLength);
+}
+
+/** Discards the bytes received so far; impossible once they went to stdout. */
+function restartFromZero(options: GetObjectOptions, reason: string): void {
+  const { state } = options;
+  if (!state.output.canRestart()) {
+    throw new DownloadError(
+      `${reason}, and the ${state.output.bytesWritten} bytes of ${state.name} already written to ${state.output.description} cannot be taken back`,
+      ExitCode.unavailable,
+      "none",
+    );
+  }
+  options.onBytes(-state.offset);
+  state.restart();
+}
+
+/** Returns the redirect target without its query, which may carry a signature. */
+function redactedLocation(response: Response): string {
+  const location = response.headers.get("location");
+  if (!location) return "(no Location header)";
+  return location.split("?")[0]!;
+}

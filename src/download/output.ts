@@ -1,0 +1,198 @@
+/**
+ * Where downloaded bytes go. A file output writes to a temporary file in the output's directory
+ * and renames it onto the output path only after verification, so the path never holds
+ * unverified bytes and an existing file there stays untouched on failure. Standard output cannot
+ * take bytes back, so it can only go on from where it is.
+ */
+import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { OutputFileError } from "../shared/errors.ts";
+
+export interface OutputSink {
+  /** The output path, or `stdout`, for messages. */
+  readonly description: string;
+  /** Bytes written since the last restart. */
+  readonly bytesWritten: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Returns whether the bytes written so far can be discarded to start again from byte 0. */
+  canRestart(): boolean;
+  restart(): void;
+  /** Makes the verified bytes durable and visible at the output path. */
+  commit(): Promise<void>;
+  /** Removes every trace of an unfinished download. */
+  discard(): void;
+}
+
+/** Opens the temporary file at once, so a missing or read-only directory fails before any request. */
+export function openFileOutput(outputPath: string): FileOutput {
+  const path = resolve(outputPath);
+  const directory = dirname(path);
+  checkOutputPath(path, outputPath);
+
+  const temporaryPath = join(directory, `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.partial`);
+  let fd: number;
+  try {
+    fd = openSync(temporaryPath, "wx", 0o666);
+  } catch (error) {
+    throw outputError(error, directory, outputPath);
+  }
+  return new FileOutput(path, temporaryPath, fd);
+}
+
+function checkOutputPath(path: string, outputPath: string): void {
+  try {
+    if (statSync(path).isDirectory()) {
+      throw new OutputFileError(`output ${outputPath} is a directory`, { hint: "pass a file path to -o" });
+    }
+  } catch (error) {
+    if (error instanceof OutputFileError) throw error;
+    // A missing output file is the normal case; a missing directory is reported when the temporary file is created.
+  }
+}
+
+function outputError(error: unknown, directory: string, outputPath: string): OutputFileError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") {
+    return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} does not exist`, {
+      hint: "create the directory first or pass another -o path",
+      cause: error,
+    });
+  }
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} is not writable (${code})`, {
+      hint: "pass an -o path in a writable directory",
+      cause: error,
+    });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new OutputFileError(`cannot write output ${outputPath}: ${reason}`, { hint: "check the disk and the directory", cause: error });
+}
+
+export class FileOutput implements OutputSink {
+  bytesWritten = 0;
+  private fd: number | undefined;
+  private readonly removeOnSignal = (): void => {
+    this.discard();
+    process.exit(130);
+  };
+
+  constructor(
+    readonly path: string,
+    readonly temporaryPath: string,
+    fd: number,
+  ) {
+    this.fd = fd;
+    process.once("SIGINT", this.removeOnSignal);
+    process.once("SIGTERM", this.removeOnSignal);
+  }
+
+  get description(): string {
+    return this.path;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    try {
+      for (let done = 0; done < chunk.length; ) {
+        done += writeSync(this.openFd(), chunk, done, chunk.length - done, this.bytesWritten + done);
+      }
+      this.bytesWritten += chunk.length;
+    } catch (error) {
+      throw outputError(error, dirname(this.path), this.path);
+    }
+  }
+
+  canRestart(): boolean {
+    return true;
+  }
+
+  restart(): void {
+    ftruncateSync(this.openFd(), 0);
+    this.bytesWritten = 0;
+  }
+
+  async commit(): Promise<void> {
+    try {
+      fsyncSync(this.openFd());
+      closeSync(this.openFd());
+      this.fd = undefined;
+      renameSync(this.temporaryPath, this.path);
+      syncDirectory(dirname(this.path));
+    } catch (error) {
+      this.discard();
+      throw outputError(error, dirname(this.path), this.path);
+    }
+    this.stopWatchingSignals();
+  }
+
+  discard(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    try {
+      unlinkSync(this.temporaryPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw outputError(error, dirname(this.path), this.path);
+    }
+    this.stopWatchingSignals();
+  }
+
+  private openFd(): number {
+    if (this.fd === undefined) throw new Error(`temporary file ${this.temporaryPath} is already closed`);
+    return this.fd;
+  }
+
+  private stopWatchingSignals(): void {
+    process.off("SIGINT", this.removeOnSignal);
+    process.off("SIGTERM", this.removeOnSignal);
+  }
+}
+
+/** Makes the rename itself durable. */
+function syncDirectory(directory: string): void {
+  const fd = openSync(directory, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Standard output: bytes go out as they arrive, so a failure after the first byte leaves a partial stream. */
+export class StdoutOutput implements OutputSink {
+  readonly description = "stdout";
+  bytesWritten = 0;
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.bytesWritten += chunk.length;
+    const accepted = this.stream.write(chunk);
+    if (!accepted) await waitForDrain(this.stream);
+  }
+
+  canRestart(): boolean {
+    return this.bytesWritten === 0;
+  }
+
+  restart(): void {
+    if (this.bytesWritten > 0) throw new Error("bytes already written to stdout cannot be taken back");
+  }
+
+  async commit(): Promise<void> {}
+
+  discard(): void {}
+}
+
+function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      stream.off("error", onError);
+      resolve();
+    };
+    const onError = (error: unknown): void => {
+      stream.off("drain", onDrain);
+      reject(new OutputFileError(`writing to stdout failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+    };
+    stream.once("drain", onDrain);
+    stream.once("error", onError);
+  });
+}

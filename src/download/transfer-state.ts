@@ -1,0 +1,121 @@
+/**
+ * The state of one download across its HTTP responses: the transfer meter over the raw bytes, the
+ * gzip decoder and content meter when the record says gzip, and the output. Bytes are counted
+ * and hashed once; for identity artifacts the transfer and content values are one meter.
+ */
+import type { ExpectedValues } from "../client/location.ts";
+import { ContentMismatchError, TransferMismatchError, TruncatedTransferError, type Mismatch } from "./errors.ts";
+import { GzipDecoder } from "./gzip-decoder.ts";
+import { Meter, sameSha256, type ObservedValues } from "./meter.ts";
+import type { OutputSink } from "./output.ts";
+
+export class TransferState {
+  readonly transfer = new Meter();
+  /** ETag of the object the received bytes came from; a resumed GET must match it. */
+  etag: string | undefined;
+  /** Offsets at which a cut transfer went on with a Range request. */
+  readonly resumedAt: number[] = [];
+  private content: Meter;
+  private decoder: GzipDecoder | undefined;
+  /** Set when the decoded content outgrew the record; the transfer is still read to the end to place the blame. */
+  private contentOverflow = false;
+
+  constructor(
+    readonly expected: ExpectedValues,
+    readonly output: OutputSink,
+    readonly name: string,
+  ) {
+    this.content = this.transfer;
+    this.startDecoder();
+  }
+
+  /** Bytes of the transfer received, hashed and handed to the output: where a resumed GET starts. */
+  get offset(): number {
+    return this.transfer.length;
+  }
+
+  get complete(): boolean {
+    return this.transfer.length === this.expected.transferLength;
+  }
+
+  /** Takes the next raw bytes; throws as soon as the transfer outgrows the record. */
+  async accept(chunk: Uint8Array): Promise<void> {
+    const room = this.expected.transferLength - this.transfer.length;
+    if (chunk.length > room) {
+      throw new TransferMismatchError(this.name, [
+        { value: "transfer length", expected: this.expected.transferLength, actual: `more than ${this.expected.transferLength}` },
+      ]);
+    }
+
+    this.transfer.update(chunk);
+    if (this.decoder) await this.decoder.push(chunk);
+    else await this.output.write(chunk);
+  }
+
+  /** Checks all four values once the body ended; throws the error that names the likely place of a fault. */
+  async finish(): Promise<ObservedValues> {
+    if (!this.complete) throw new TruncatedTransferError(this.name, this.transfer.length, this.expected.transferLength);
+
+    const transferSha256 = this.transfer.sha256();
+    if (!sameSha256(this.expected.transferSha256, transferSha256)) {
+      throw new TransferMismatchError(this.name, [{ value: "transfer sha256", expected: this.expected.transferSha256, actual: transferSha256 }]);
+    }
+
+    await this.decoder?.finish();
+    const observed: ObservedValues = {
+      transferLength: this.transfer.length,
+      transferSha256,
+      contentLength: this.content.length,
+      contentSha256: this.content.sha256(),
+    };
+    this.checkContent(observed);
+    return observed;
+  }
+
+  /** Forgets every byte so the next GET starts at byte 0. */
+  restart(): void {
+    this.decoder?.abandon();
+    this.transfer.reset();
+    this.output.restart();
+    this.etag = undefined;
+    this.contentOverflow = false;
+    this.startDecoder();
+  }
+
+  private startDecoder(): void {
+    if (this.expected.contentEncoding !== "gzip") {
+      this.decoder = undefined;
+      this.content = this.transfer;
+      return;
+    }
+
+    this.content = new Meter();
+    this.decoder = new GzipDecoder(async (decoded) => {
+      if (this.contentOverflow) return;
+      if (this.content.length + decoded.length > this.expected.contentLength) {
+        this.contentOverflow = true;
+        return;
+      }
+      this.content.update(decoded);
+      await this.output.write(decoded);
+    });
+  }
+
+  private checkContent(observed: ObservedValues): void {
+    const decodeError = this.decoder?.decodeError;
+    if (decodeError) {
+      throw new ContentMismatchError(this.name, [], `the stored gzip stream of ${this.name} is invalid (${decodeError.message})`);
+    }
+
+    const mismatches: Mismatch[] = [];
+    if (this.contentOverflow) {
+      mismatches.push({ value: "content length", expected: this.expected.contentLength, actual: `more than ${this.expected.contentLength}` });
+    } else if (observed.contentLength !== this.expected.contentLength) {
+      mismatches.push({ value: "content length", expected: this.expected.contentLength, actual: observed.contentLength });
+    }
+    if (!this.contentOverflow && !sameSha256(this.expected.contentSha256, observed.contentSha256)) {
+      mismatches.push({ value: "content sha256", expected: this.expected.contentSha256, actual: observed.contentSha256 });
+    }
+    if (mismatches.length > 0) throw new ContentMismatchError(this.name, mismatches);
+  }
+}
