@@ -91,7 +91,7 @@ describeEachBackend("blob artifacts", (start) => {
     const created = await create(taskId, "public/retried.bin", artifact.body);
     const etags = await sendRequests(created.json.requests, artifact.chunks);
 
-    // The first CompleteMultipartUpload succeeded but its answer was lost; the retry meets NoSuchUpload.
+    // The first CompleteMultipartUpload succeeded but its response was lost, so the retry meets NoSuchUpload.
     const record = queue.server.context.artifacts.get(taskId, 0, "public/retried.bin")!;
     await queue.server.context.s3.completeMultipartUpload(record.objectKey, record.uploadId!, etags);
 
@@ -239,7 +239,7 @@ describeEachBackend("blob artifacts", (start) => {
 
     const completed = await queue.api("PUT", path(taskId, "public/swapped.txt"), { etags: [] });
     expect(completed.status).toBe(400);
-    const message = (await completed.json()).message;
+    const message = (await completed.json() as any).message;
     expect(message).toContain("x-amz-meta-taskcluster-content-sha256");
     expect(message).toContain("object length is 10");
     expect((await queue.api("GET", path(taskId, "public/swapped.txt"))).status).toBe(404);
@@ -251,7 +251,7 @@ describeEachBackend("blob artifacts", (start) => {
     await create(taskId, "public/never.txt", singlePart(text("x")).body);
     const early = await queue.api("PUT", path(taskId, "public/never.txt"), { etags: [] });
     expect(early.status).toBe(400);
-    expect((await early.json()).message).toContain("no object is stored");
+    expect((await early.json() as any).message).toContain("no object is stored");
     expect((await queue.api("PUT", path(taskId, "public/unknown.txt"), { etags: [] })).status).toBe(404);
   });
 
@@ -263,7 +263,7 @@ describeEachBackend("blob artifacts", (start) => {
 
     const gated = await queue.api("POST", `/task/${taskId}/runs/0/completed`, {});
     expect(gated.status).toBe(409);
-    const message = (await gated.json()).message;
+    const message = (await gated.json() as any).message;
     expect(message).toContain('"public/pending.txt"');
     expect(message).not.toContain("done.txt");
 
@@ -277,13 +277,13 @@ describeEachBackend("blob artifacts", (start) => {
     for (const name of ["public/1", "public/2", "public/3"]) await upload(taskId, name);
     await create(taskId, "public/4-not-present", singlePart(text("x")).body);
 
-    const first = await (await queue.api("GET", `/task/${taskId}/runs/0/artifacts?limit=2`)).json();
+    const first = await (await queue.api("GET", `/task/${taskId}/runs/0/artifacts?limit=2`)).json() as any;
     expect(first.artifacts.map((a: { name: string }) => a.name)).toEqual(["public/1", "public/2"]);
-    const second = await (await queue.api("GET", `/task/${taskId}/runs/0/artifacts?limit=2&continuationToken=${first.continuationToken}`)).json();
+    const second = await (await queue.api("GET", `/task/${taskId}/runs/0/artifacts?limit=2&continuationToken=${first.continuationToken}`)).json() as any;
     expect(second.artifacts.map((a: { name: string }) => a.name)).toEqual(["public/3"]);
     expect(second.continuationToken).toBeUndefined();
 
-    const latest = await (await queue.api("GET", `/task/${taskId}/artifacts`)).json();
+    const latest = await (await queue.api("GET", `/task/${taskId}/artifacts`)).json() as any;
     expect(latest.artifacts).toHaveLength(3);
     expect((await queue.api("GET", `/task/${taskId}/runs/0/artifacts?limit=0`)).status).toBe(400);
     expect((await queue.api("GET", `/task/${taskId}/runs/0/artifacts?continuationToken=%00`)).status).toBe(400);
@@ -298,7 +298,7 @@ describeEachBackend("blob artifacts", (start) => {
 
     const artifact = singlePart(text("run 1"));
     const created = await queue.api("POST", `/task/${taskId}/runs/1/artifacts/public%2Fr.txt`, artifact.body);
-    await sendRequests(((await created.json()) as { requests: SignedRequest[] }).requests, artifact.chunks);
+    await sendRequests(((await created.json() as any) as { requests: SignedRequest[] }).requests, artifact.chunks);
     await queue.api("PUT", `/task/${taskId}/runs/1/artifacts/public%2Fr.txt`, { etags: [] });
 
     const latest = await queue.api("GET", `/task/${taskId}/artifacts/public%2Fr.txt`);
@@ -316,7 +316,7 @@ describeEachBackend("blob artifacts", (start) => {
 
     const expired = await queue.api("GET", path(taskId, "public/short.txt"));
     expect(expired.status).toBe(410);
-    expect((await expired.json()).code).toBe("ResourceExpired");
+    expect((await expired.json() as any).code).toBe("ResourceExpired");
 
     const record = queue.server.context.artifacts.get(taskId, 0, "public/short.txt")!;
     const result = await queue.server.sweeper.sweepOnce();
@@ -333,7 +333,7 @@ describeEachBackend("stale multipart uploads", (start) => {
       const taskId = await runningTask(queue);
       const artifact = multipart(randomBytes(5 * mebibyte + 1), 5 * mebibyte);
       const path = `/task/${taskId}/runs/0/artifacts/public%2Fstale.bin`;
-      const first = (await (await queue.api("POST", path, artifact.body)).json()) as { requests: SignedRequest[] };
+      const first = (await (await queue.api("POST", path, artifact.body)).json() as any) as { requests: SignedRequest[] };
 
       const result = await queue.server.sweeper.sweepOnce();
       expect(result.aborted).toBe(1);
@@ -341,7 +341,7 @@ describeEachBackend("stale multipart uploads", (start) => {
       const gated = await queue.api("POST", `/task/${taskId}/runs/0/completed`, {});
       expect(gated.status).toBe(409);
 
-      const again = (await (await queue.api("POST", path, artifact.body)).json()) as { requests: SignedRequest[] };
+      const again = (await (await queue.api("POST", path, artifact.body)).json() as any) as { requests: SignedRequest[] };
       const uploadIdOf = (request: SignedRequest) => new URL(request.url).searchParams.get("uploadId");
       expect(uploadIdOf(again.requests[0]!)).not.toBe(uploadIdOf(first.requests[0]!));
       const etags = await sendRequests(again.requests, artifact.chunks);

@@ -29,7 +29,7 @@ describeEachBackend("queue authentication", (start) => {
     for (const name of ["private/secret.txt", "public/open.txt"]) {
       const artifact = singlePart(new TextEncoder().encode(name));
       const path = `/task/${taskId}/runs/0/artifacts/${encodeURIComponent(name)}`;
-      const created = await (await queue.api("POST", path, artifact.body)).json();
+      const created = (await (await queue.api("POST", path, artifact.body)).json()) as any;
       await sendRequests(created.requests, artifact.chunks);
       await queue.api("PUT", path, { etags: [] });
     }
@@ -43,7 +43,7 @@ describeEachBackend("queue authentication", (start) => {
   test("missing credentials are 401", async () => {
     const answer = await queue.api("GET", privatePath(), undefined, null);
     expect(answer.status).toBe(401);
-    expect((await answer.json()).code).toBe("AuthenticationFailed");
+    expect((await answer.json() as any).code).toBe("AuthenticationFailed");
   });
 
   test("wrong access token is 401", async () => {
@@ -60,7 +60,7 @@ describeEachBackend("queue authentication", (start) => {
     const authorization = createHawkHeader("GET", url, queue.root, Date.now() - 120_000);
     const answer = await fetch(url, { headers: { authorization }, redirect: "manual" });
     expect(answer.status).toBe(401);
-    expect((await answer.json()).message).toContain("off the server clock");
+    expect((await answer.json() as any).message).toContain("off the server clock");
   });
 
   test("malformed header is 401", async () => {
@@ -71,7 +71,7 @@ describeEachBackend("queue authentication", (start) => {
   test("missing scope is 403 naming it", async () => {
     const answer = await queue.api("POST", `/task/${taskId}/runs/0/artifacts/public%2Fx`, singlePart(new Uint8Array(1)).body, other);
     expect(answer.status).toBe(403);
-    const body = await answer.json();
+    const body = await answer.json() as any;
     expect(body.code).toBe("InsufficientScopes");
     expect(body.message).toContain(`queue:create-artifact:${taskId}/0`);
   });
@@ -88,7 +88,7 @@ describeEachBackend("queue authentication", (start) => {
     const { header } = Hawk.client.header(url.toString(), "GET", { credentials: { ...queue.root, algorithm: "sha256" }, ext });
     const answer = await fetch(url, { headers: { authorization: header }, redirect: "manual" });
     expect(answer.status).toBe(403);
-    expect((await answer.json()).message).toContain("queue:get-artifact:private/secret.txt");
+    expect((await answer.json() as any).message).toContain("queue:get-artifact:private/secret.txt");
   });
 
   test("bewit URL authorizes a GET until it expires", async () => {
@@ -98,7 +98,7 @@ describeEachBackend("queue authentication", (start) => {
 
     const expired = await fetch(createBewitUrl(url, queue.root, -1), { redirect: "manual" });
     expect(expired.status).toBe(401);
-    expect((await expired.json()).message).toContain("expired");
+    expect((await expired.json() as any).message).toContain("expired");
 
     const tampered = createBewitUrl(url, queue.root, 60);
     tampered.pathname = tampered.pathname.replace("secret", "secreT");

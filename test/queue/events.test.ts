@@ -16,7 +16,7 @@ describeEachBackend("artifact-created events", (start) => {
   async function uploadArtifact(taskId: string, name: string): Promise<void> {
     const artifact = singlePart(new TextEncoder().encode(name));
     const path = `/task/${taskId}/runs/0/artifacts/${encodeURIComponent(name)}`;
-    const created = await (await queue.api("POST", path, artifact.body)).json();
+    const created = (await (await queue.api("POST", path, artifact.body)).json()) as any;
     await sendRequests(created.requests, artifact.chunks);
     expect((await queue.api("PUT", path, { etags: [] })).status).toBe(204);
   }

@@ -32,7 +32,7 @@ describeEachBackend("task calls and request errors", (start) => {
     expect((await queue.api("PUT", `/task/${taskId}`, body)).status).toBe(200);
     expect((await queue.api("PUT", `/task/${taskId}`, { ...body, taskQueueId: "prov/other" })).status).toBe(409);
 
-    const status = await (await queue.api("GET", `/task/${taskId}/status`)).json();
+    const status = await (await queue.api("GET", `/task/${taskId}/status`)).json() as any;
     expect(status.status.state).toBe("pending");
     expect(status.status.runs).toHaveLength(1);
   });
@@ -42,7 +42,7 @@ describeEachBackend("task calls and request errors", (start) => {
     expect(invalidId.status).toBe(400);
     const noQueue = await queue.api("PUT", `/task/${niceSlugid()}`, taskBody({ taskQueueId: undefined }));
     expect(noQueue.status).toBe(400);
-    expect((await noQueue.json()).message).toContain("taskQueueId");
+    expect((await noQueue.json() as any).message).toContain("taskQueueId");
     const early = await queue.api("PUT", `/task/${niceSlugid()}`, taskBody({ deadline: new Date(0).toISOString() }));
     expect(early.status).toBe(400);
   });
@@ -61,14 +61,14 @@ describeEachBackend("task calls and request errors", (start) => {
     expect((await queue.api("POST", `/task/${taskId}/runs/0/completed`, {})).status).toBe(200);
     expect((await queue.api("POST", `/task/${taskId}/runs/0/completed`, {})).status).toBe(200);
     expect((await queue.api("POST", `/task/${taskId}/runs/0/failed`, {})).status).toBe(409);
-    const status = await (await queue.api("GET", `/task/${taskId}/status`)).json();
+    const status = await (await queue.api("GET", `/task/${taskId}/status`)).json() as any;
     expect(status.status.runs[0].state).toBe("completed");
   });
 
   test("unknown task is 404", async () => {
     const answer = await queue.api("GET", `/task/${niceSlugid()}/status`);
     expect(answer.status).toBe(404);
-    expect((await answer.json()).code).toBe("ResourceNotFound");
+    expect((await answer.json() as any).code).toBe("ResourceNotFound");
   });
 
   test("malformed requests get 4xx, never 500", async () => {
@@ -81,7 +81,7 @@ describeEachBackend("task calls and request errors", (start) => {
     expect(badJson.status).toBe(400);
     const huge = await fetch(url, { method: "POST", headers: { authorization }, body: "x".repeat(5 * 1024 * 1024) });
     expect(huge.status).toBe(413);
-    expect((await huge.json()).code).toBe("InputTooLarge");
+    expect((await huge.json() as any).code).toBe("InputTooLarge");
 
     expect((await queue.api("GET", "/no/such/endpoint")).status).toBe(404);
     expect((await queue.api("DELETE", `/task/${taskId}/status`)).status).toBe(405);

@@ -97,10 +97,10 @@ async function waitForListening(child: Subprocess<"ignore", "ignore", "pipe">, l
 }
 
 /** Keeps reading stderr so the child never blocks on a full pipe. */
-async function drain(reader: ReadableStreamDefaultReader<string>, lines: string[]): Promise<void> {
+async function drain(reader: { read(): Promise<{ value?: string; done?: boolean }> }, lines: string[]): Promise<void> {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    lines.push(...value.split("\n").filter((line) => line !== ""));
+    lines.push(...(value ?? "").split("\n").filter((line) => line !== ""));
   }
 }

@@ -69,7 +69,7 @@ function waitForEvents(context: QueueContext, timeoutMs: number, register: (stop
   });
 }
 
-/** The sequence number to stream after: `Last-Event-ID` when reconnecting, else `?since=`, else 0 (everything). */
+/** Returns the sequence number to stream after: `Last-Event-ID` when reconnecting, else `?since=`, else 0 (everything). */
 function cursorOf(api: ApiRequest): number {
   const value = api.request.headers.get("last-event-id") ?? api.url.searchParams.get("since") ?? "0";
   if (!/^\d{1,15}$/.test(value)) {
