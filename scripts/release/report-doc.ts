@@ -131,7 +131,7 @@ function renderChart(rows: Row[]): string {
     const x = plot.left + index * slot;
     const center = x + slot / 2;
     if (row.size !== undefined) {
-      const color = row.mode === "run" && row.runsProgram && row.traceOk ? "#2e86c1" : row.mode === "structure" ? "#85c1e9" : "#aab7b8";
+      const color = barColor(row);
       parts.push(`<rect x="${x + slot * 0.15}" y="${yOfMb(row.size / 1e6)}" width="${slot * 0.7}" height="${plot.bottom - yOfMb(row.size / 1e6)}" fill="${color}"/>`);
       parts.push(`<text x="${center}" y="${yOfMb(row.size / 1e6) - 4}" text-anchor="middle" font-size="10">${(row.size / 1e6).toFixed(1)}</text>`);
     }
@@ -151,6 +151,12 @@ ${parts.join("\n")}
 <text x="${plot.left}" y="${height - 12}" font-size="11">dark bars: run here and pass the stack trace check; light blue: checked for structure only; grey: fail or skipped</text>
 </svg>
 `;
+}
+
+function barColor(row: Row): string {
+  if (row.mode === "run" && row.runsProgram && row.traceOk) return "#2e86c1";
+  if (row.mode === "structure") return "#85c1e9";
+  return "#aab7b8";
 }
 
 function escapeXml(text: string): string {
