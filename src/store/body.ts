@@ -1,0 +1,140 @@
+/**
+ * Receiving a request body while verifying it: the byte count against Content-Length and the
+ * SHA-256 against the signed `x-amz-content-sha256` (or the aws-chunked chunk signatures), with
+ * the MD5 that becomes the ETag computed in the same pass. Bytes go to a sink as they arrive, so
+ * memory stays flat; the caller keeps whatever the sink wrote only when this resolves.
+ */
+import { createHash } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import type { Payload } from "./auth.ts";
+import { AwsChunkedDecoder } from "./aws-chunked.ts";
+import { badRequest, StoreError } from "./s3-error.ts";
+import { emptySha256 } from "./sigv4.ts";
+
+export interface ReceivedBody {
+  /** Payload bytes, after aws-chunked decoding. */
+  size: number;
+  md5: string;
+  sha256: string;
+}
+
+export type BodySink = (chunk: Uint8Array) => Promise<void> | void;
+
+/** Returns the declared payload length: Content-Length, or x-amz-decoded-content-length for aws-chunked. */
+export function declaredPayloadLength(headers: Headers, payload: Payload): number {
+  const contentLength = lengthHeader(headers, "content-length");
+  if (contentLength === undefined) {
+    throw new StoreError(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+  }
+  if (payload.kind !== "aws-chunked") return contentLength;
+
+  const decoded = lengthHeader(headers, "x-amz-decoded-content-length");
+  if (decoded === undefined) {
+    throw new StoreError(411, "MissingContentLength", "aws-chunked uploads need the x-amz-decoded-content-length header.");
+  }
+  return decoded;
+}
+
+function lengthHeader(headers: Headers, name: string): number | undefined {
+  const value = headers.get(name);
+  if (value === null) return undefined;
+  if (!/^\d{1,16}$/.test(value)) throw badRequest("InvalidArgument", `${name} must be a decimal byte count, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** Streams the body into `sink`; throws a StoreError when it does not match what was signed. */
+export async function receiveBody(request: Request, payload: Payload, sink: BodySink): Promise<ReceivedBody> {
+  const declaredLength = declaredPayloadLength(request.headers, payload);
+  const contentLength = Number(request.headers.get("content-length"));
+  const decoder = payload.kind === "aws-chunked" ? new AwsChunkedDecoder(payload) : undefined;
+  const md5 = createHash("md5");
+  const sha256 = createHash("sha256");
+  let transferred = 0;
+  let size = 0;
+
+  const reader = request.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
+  while (reader) {
+    const { done, value } = await readChunk(reader);
+    if (done) break;
+    transferred += value.length;
+    if (transferred > contentLength) throw badRequest("IncompleteBody", "the body is longer than Content-Length");
+
+    for (const data of decoder ? decoder.push(value) : [value]) {
+      md5.update(data);
+      sha256.update(data);
+      size += data.length;
+      await sink(data);
+    }
+  }
+
+  if (transferred !== contentLength) {
+    throw badRequest(
+      "IncompleteBody",
+      `You did not provide the number of bytes specified by the Content-Length HTTP header: got ${transferred} of ${contentLength}`,
+    );
+  }
+  decoder?.finish();
+  if (size !== declaredLength) {
+    throw badRequest("IncompleteBody", `the decoded body has ${size} bytes, x-amz-decoded-content-length says ${declaredLength}`);
+  }
+
+  const received = { size, md5: md5.digest("hex"), sha256: sha256.digest("hex") };
+  if (payload.kind === "sha256" && payload.sha256 !== received.sha256) {
+    throw badRequest("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+      ClientComputedContentSHA256: payload.sha256,
+      S3ComputedContentSHA256: received.sha256,
+    });
+  }
+  return received;
+}
+
+async function readChunk(reader: ReadableStreamDefaultReader<Uint8Array>) {
+  try {
+    return await reader.read();
+  } catch (error) {
+    throw new StoreError(400, "IncompleteBody", `the connection closed before the body ended (${String(error)})`);
+  }
+}
+
+function checkEmptyPayload(payload: Payload): void {
+  if (payload.kind === "sha256" && payload.sha256 !== emptySha256) {
+    throw badRequest("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+      ClientComputedContentSHA256: payload.sha256,
+      S3ComputedContentSHA256: emptySha256,
+    });
+  }
+}
+
+/** A sink that writes each chunk at the next position of an open file. */
+export function fileSink(file: FileHandle, startPosition: number): BodySink {
+  let position = startPosition;
+  return async (chunk) => {
+    let written = 0;
+    while (written < chunk.length) {
+      const { bytesWritten } = await file.write(chunk, written, chunk.length - written, position);
+      written += bytesWritten;
+      position += bytesWritten;
+    }
+  };
+}
+
+/** Reads a small body (XML documents) into memory, verified like any other body. */
+export async function receiveSmallBody(request: Request, payload: Payload, maxBytes: number): Promise<Uint8Array> {
+  const length = request.headers.get("content-length");
+  if (length === null && request.body === null) {
+    checkEmptyPayload(payload);
+    return new Uint8Array(0);
+  }
+  if (length !== null && Number(length) > maxBytes) {
+    throw badRequest("MaxMessageLengthExceeded", `the request body is larger than ${maxBytes} bytes`);
+  }
+
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  await receiveBody(request, payload, (chunk) => {
+    total += chunk.length;
+    if (total > maxBytes) throw badRequest("MaxMessageLengthExceeded", `the request body is larger than ${maxBytes} bytes`);
+    chunks.push(chunk.slice());
+  });
+  return Buffer.concat(chunks);
+}

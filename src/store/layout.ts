@@ -1,0 +1,85 @@
+/**
+ * Where the store keeps its files under `<dataDir>/store`. Object keys never become path
+ * components: an object's file name is the SHA-256 of its key, bucket names and upload ids are
+ * checked against strict patterns first, so no request can name a file outside the data dir.
+ *
+ *   credentials.json                           access key pair, mode 0600
+ *   tmp/<random>                               bodies being received; renamed once verified
+ *   buckets/<bucket>/objects/<sha256 of key>   object files (see object-file.ts)
+ *   buckets/<bucket>/uploads/<uploadId>/upload the multipart upload's key and headers
+ *   buckets/<bucket>/uploads/<uploadId>/<part> one file per uploaded part
+ */
+import { join } from "node:path";
+import { badRequest, notFound, type StoreError } from "./s3-error.ts";
+import { sha256Hex } from "./sigv4.ts";
+
+const bucketNamePattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const uploadIdPattern = /^[0-9a-f]{32}$/;
+
+export class StoreLayout {
+  readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, "store");
+  }
+
+  get credentialsFile(): string {
+    return join(this.root, "credentials.json");
+  }
+
+  get tmpDir(): string {
+    return join(this.root, "tmp");
+  }
+
+  get bucketsDir(): string {
+    return join(this.root, "buckets");
+  }
+
+  bucketDir(bucket: string): string {
+    checkBucketName(bucket);
+    return join(this.bucketsDir, bucket);
+  }
+
+  objectsDir(bucket: string): string {
+    return join(this.bucketDir(bucket), "objects");
+  }
+
+  objectFile(bucket: string, key: string): string {
+    return join(this.objectsDir(bucket), sha256Hex(key));
+  }
+
+  uploadsDir(bucket: string): string {
+    return join(this.bucketDir(bucket), "uploads");
+  }
+
+  uploadDir(bucket: string, uploadId: string): string {
+    if (!uploadIdPattern.test(uploadId)) throw noSuchUploadId(uploadId);
+    return join(this.uploadsDir(bucket), uploadId);
+  }
+
+  uploadFile(bucket: string, uploadId: string): string {
+    return join(this.uploadDir(bucket, uploadId), "upload");
+  }
+
+  partFile(bucket: string, uploadId: string, partNumber: number): string {
+    return join(this.uploadDir(bucket, uploadId), String(partNumber).padStart(5, "0"));
+  }
+}
+
+export function isValidBucketName(name: string): boolean {
+  return bucketNamePattern.test(name) && !name.includes("..");
+}
+
+export function checkBucketName(name: string): void {
+  if (!isValidBucketName(name)) {
+    throw badRequest("InvalidBucketName", `The specified bucket is not valid: ${JSON.stringify(name)} (3-63 of a-z 0-9 . -)`);
+  }
+}
+
+export function isValidUploadId(uploadId: string): boolean {
+  return uploadIdPattern.test(uploadId);
+}
+
+function noSuchUploadId(uploadId: string): StoreError {
+  return notFound("NoSuchUpload", `The specified upload does not exist: ${JSON.stringify(uploadId)}`);
+}

@@ -1,0 +1,119 @@
+/**
+ * The file format of objects and parts: an 8 KiB header with the record as JSON (padded with
+ * spaces), then the data. One file per object means one rename replaces data and metadata
+ * together, and a reader that opened the file keeps reading the same version.
+ * Files are written under tmp/, fsync'd, and renamed into place only once the body verified.
+ */
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { badRequest } from "./s3-error.ts";
+
+export const headerBytes = 8192;
+
+/** Metadata of an object, fixed when the object is written. */
+export interface ObjectRecord {
+  key: string;
+  size: number;
+  /** Quoted, as S3 sends it. */
+  etag: string;
+  lastModified: string;
+  /** Content-Type, Content-Encoding and the other stored standard headers, names lowercase. */
+  headers: Record<string, string>;
+  /** `x-amz-meta-*` values, names lowercase without the prefix. */
+  userMetadata: Record<string, string>;
+}
+
+/** Metadata of one part of a multipart upload. */
+export interface PartRecord {
+  partNumber: number;
+  size: number;
+  etag: string;
+  /** MD5 of the part as hex, for the multipart ETag. */
+  md5: string;
+  lastModified: string;
+}
+
+export interface TempFile {
+  path: string;
+  handle: FileHandle;
+}
+
+/** Throws MetadataTooLarge when the record cannot fit the header. */
+export function encodeHeader(record: object): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(record));
+  if (json.length > headerBytes) {
+    throw badRequest("MetadataTooLarge", `the object's headers and metadata take ${json.length} bytes; at most ${headerBytes} fit`);
+  }
+  const header = new Uint8Array(headerBytes).fill(0x20);
+  header.set(json);
+  return header;
+}
+
+export async function createTempFile(tmpDir: string): Promise<TempFile> {
+  const path = join(tmpDir, randomBytes(16).toString("hex"));
+  const handle = await open(path, "wx", 0o600);
+  return { path, handle };
+}
+
+export async function writeHeader(file: TempFile, record: object): Promise<void> {
+  const header = encodeHeader(record);
+  await file.handle.write(header, 0, header.length, 0);
+}
+
+/** Makes the temporary file durable and moves it to `finalPath`, replacing any previous file. */
+export async function commitFile(file: TempFile, finalPath: string): Promise<void> {
+  await file.handle.sync();
+  await file.handle.close();
+  await rename(file.path, finalPath);
+  await syncDirectory(dirname(finalPath));
+}
+
+/** Removes a temporary file that will not be committed. */
+export async function discardTempFile(file: TempFile): Promise<void> {
+  await file.handle.close().catch(() => undefined);
+  await unlink(file.path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}
+
+export async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, "r");
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+export interface OpenedFile<T> {
+  handle: FileHandle;
+  record: T;
+}
+
+/** Opens an object or part file and reads its record; undefined when the file does not exist. */
+export async function openRecordFile<T>(path: string): Promise<OpenedFile<T> | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+
+  try {
+    const header = Buffer.alloc(headerBytes);
+    await handle.read(header, 0, headerBytes, 0);
+    return { handle, record: JSON.parse(header.toString("utf8")) as T };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/** Reads only the record of a file and closes it. */
+export async function readRecord<T>(path: string): Promise<T | undefined> {
+  const opened = await openRecordFile<T>(path);
+  await opened?.handle.close();
+  return opened?.record;
+}

@@ -1,0 +1,94 @@
+/** Object operations: PutObject, GetObject, HeadObject and DeleteObject. */
+import { unlink } from "node:fs/promises";
+import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
+import { declaredPayloadLength, receiveSmallBody } from "./body.ts";
+import { requireBucket } from "./buckets.ts";
+import { objectHeadersOf, responseHeadersOf } from "./object-headers.ts";
+import { headerBytes, readRecord, type ObjectRecord } from "./object-file.ts";
+import { parseRange } from "./range.ts";
+import { receiveIntoFile } from "./receive-file.ts";
+import { badRequest, notFound, notImplemented, StoreError } from "./s3-error.ts";
+import { normalizeEtag } from "./xml.ts";
+
+export async function putObject(state: StoreState, s3: S3Request): Promise<Response> {
+  await requireBucket(state, s3.bucket);
+  if (s3.request.headers.has("x-amz-copy-source")) throw notImplemented("CopyObject is not supported by this store");
+
+  const length = declaredPayloadLength(s3.request.headers, s3.payload);
+  if (length > maxPutBytes) {
+    throw badRequest("EntityTooLarge", `Your proposed upload of ${length} bytes exceeds the maximum allowed object size of ${maxPutBytes} bytes; use a multipart upload`, {
+      ProposedSize: String(length),
+      MaxSizeAllowed: String(maxPutBytes),
+    });
+  }
+
+  const objectHeaders = objectHeadersOf(s3.request.headers);
+  const record = await receiveIntoFile(state, s3, state.layout.objectFile(s3.bucket, s3.key), (received): ObjectRecord => ({
+    key: s3.key,
+    size: received.size,
+    etag: `"${received.md5}"`,
+    lastModified: state.now().toISOString(),
+    ...objectHeaders,
+  }));
+  state.logger.log("store.put-object", { bucket: s3.bucket, key: s3.key, size: record.size, requestId: s3.requestId });
+  return new Response(null, { status: 200, headers: { etag: record.etag } });
+}
+
+/** GetObject and HeadObject, with Range and the If-Match / If-None-Match preconditions. */
+export async function getObject(state: StoreState, s3: S3Request): Promise<Response> {
+  await receiveSmallBody(s3.request, s3.payload, 0);
+  await requireBucket(state, s3.bucket);
+  if (s3.url.searchParams.has("partNumber")) throw notImplemented("GetObject with partNumber is not supported by this store");
+
+  const path = state.layout.objectFile(s3.bucket, s3.key);
+  const record = await readRecord<ObjectRecord>(path);
+  if (!record) throw notFound("NoSuchKey", "The specified key does not exist.");
+
+  const headers = responseHeadersOf(record);
+  if (checkPreconditions(s3.request.headers, record.etag)) {
+    return new Response(null, { status: 304, headers: { etag: record.etag, "last-modified": headers["last-modified"]! } });
+  }
+
+  const range = parseRange(s3.request.headers.get("range"), record.size);
+  const start = range?.start ?? 0;
+  const end = range?.end ?? record.size;
+  headers["content-length"] = String(end - start);
+  if (range) headers["content-range"] = `bytes ${start}-${end - 1}/${record.size}`;
+  const status = range ? 206 : 200;
+  if (s3.request.method === "HEAD" || end === start) return new Response(null, { status, headers });
+
+  // A file body is the only kind Bun.serve 1.4 sends with Content-Length (by sendfile): it drops
+  // a Content-Length set for a ReadableStream body. It also adds `content-disposition:
+  // filename="<file name>"` when the object has none.
+  // NOTE: Bun opens the path only when it sends, so a PUT of the same key in between can send
+  // the new version's bytes under the old version's headers.
+  return new Response(Bun.file(path).slice(headerBytes + start, headerBytes + end), { status, headers });
+}
+
+/** Returns true for a 304; throws 412 PreconditionFailed when If-Match names another ETag. */
+function checkPreconditions(headers: Headers, etag: string): boolean {
+  const ifMatch = headers.get("if-match");
+  if (ifMatch !== null && !etagListMatches(ifMatch, etag)) {
+    throw new StoreError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+      Condition: "If-Match",
+    });
+  }
+  const ifNoneMatch = headers.get("if-none-match");
+  return ifNoneMatch !== null && etagListMatches(ifNoneMatch, etag);
+}
+
+function etagListMatches(list: string, etag: string): boolean {
+  return list.split(",").some((candidate) => candidate.trim() === "*" || normalizeEtag(candidate) === normalizeEtag(etag));
+}
+
+export async function deleteObject(state: StoreState, s3: S3Request): Promise<Response> {
+  await receiveSmallBody(s3.request, s3.payload, 0);
+  await requireBucket(state, s3.bucket);
+  try {
+    await unlink(state.layout.objectFile(s3.bucket, s3.key));
+    state.logger.log("store.delete-object", { bucket: s3.bucket, key: s3.key, requestId: s3.requestId });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  return new Response(null, { status: 204 });
+}
