@@ -9,4 +9,5 @@ export const subCommands: Record<string, LazyCommand> = {
   task: () => import("./task.ts").then((m) => m.default),
   download: () => import("./download.ts").then((m) => m.default),
   verify: () => import("./verify.ts").then((m) => m.default),
+  store: () => import("./store.ts").then((m) => m.default),
 };
