@@ -1,0 +1,300 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
+import type { RunningServe } from "../support/serve.ts";
+import { makeTempDir } from "../upload/support/files.ts";
+import { claimTaskRun, describeEachBackend, runArtifact, type CliResult, type TaskRun } from "./support/cli.ts";
+import { patternBytes } from "./support/s3-objects.ts";
+
+const fast = ["--retries", "3", "--retry-delay", "1"];
+
+describeEachBackend("download command faults", (backend) => {
+  let serve: RunningServe;
+  let task: TaskRun;
+  let proxy: FaultProxy;
+  let temp: { dir: string; remove: () => Promise<void> };
+  const content = patternBytes(2 * 1024 * 1024 + 17, 11);
+
+  beforeAll(async () => {
+    serve = await backend.start();
+    task = await claimTaskRun(serve);
+    proxy = await startFaultProxy();
+    temp = await makeTempDir("artifact-download-cli");
+
+    writeFileSync(join(temp.dir, "input.bin"), content);
+    const plain = await task.run(["upload", task.taskId, "0", "public/plain.bin", "-i", join(temp.dir, "input.bin"), "-q"]);
+    const gzipped = await task.run(["upload", task.taskId, "0", "public/logs.txt", "-i", join(temp.dir, "input.bin"), "--gzip", "-q"]);
+    expect(plain.stderr).toBe("");
+    expect(gzipped.stderr).toBe("");
+  }, 60_000);
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await serve?.stop();
+    await temp?.remove();
+  });
+
+  /** Runs `artifact download` through the fault proxy, with only storage requests matching the rules. */
+  function download(args: string[], ...rules: Omit<FaultRule, "path">[]): Promise<CliResult> {
+    proxy.clear();
+    proxy.requests.length = 0;
+    for (const rule of rules) proxy.inject({ ...rule, path: backend.storagePath });
+    return task.run(["download", ...args, ...fast], { HTTP_PROXY: proxy.url, http_proxy: proxy.url });
+  }
+
+  function output(name: string): string {
+    return join(temp.dir, name);
+  }
+
+  function expectNoOutput(path: string): void {
+    expect(existsSync(path)).toBe(false);
+    expect(readdirSync(temp.dir).filter((name) => name.endsWith(".partial"))).toEqual([]);
+  }
+
+  test("plain round trip is byte-exact", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("plain.out")]);
+
+    expect(result.stderr).toContain("download public/plain.bin:");
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("plain.out")), content)).toBe(0);
+  });
+
+  test("gzip round trip is decoded", async () => {
+    const result = await download(["--latest", task.taskId, "public/logs.txt", "-o", output("logs.out"), "--json"]);
+    const summary = JSON.parse(result.stdout.toString()) as Record<string, unknown>;
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("logs.out")), content)).toBe(0);
+    expect(summary.contentEncoding).toBe("gzip");
+    expect(summary.contentLength).toBe(content.length);
+    expect(summary.transferLength).toBeLessThan(content.length);
+  });
+
+  test("truncated with 200 resumes", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("truncated.out"), "--json"], {
+      fault: { kind: "truncate", afterBytes: 1_000_000 },
+    });
+    const summary = JSON.parse(result.stdout.toString()) as { attempts: number; resumedAt: number[] };
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("truncated.out")), content)).toBe(0);
+    expect(summary.attempts).toBe(2);
+    expect(summary.resumedAt.length).toBe(1);
+    expect(result.stderr).toContain("truncated transfer of public/plain.bin: got");
+  });
+
+  test("truncated every time exits 65", async () => {
+    const path = output("always-truncated.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], {
+      fault: { kind: "truncate", afterBytes: 1000 },
+      times: 100,
+    });
+
+    expect(result.exitCode).toBe(65);
+    expect(result.stderr).toMatch(/download failed: truncated transfer of public\/plain\.bin: got \d+ of \d+ bytes after 4 attempts/);
+    expectNoOutput(path);
+  });
+
+  test("flipped byte once is retried", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("flip-once.out")], { fault: { kind: "flip", offset: 4321 } });
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("flip-once.out")), content)).toBe(0);
+  });
+
+  test("flipped byte always exits 65", async () => {
+    const path = output("flipped.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], { fault: { kind: "flip", offset: 4321 }, times: 100 });
+
+    expect(result.exitCode).toBe(65);
+    expect(result.stderr).toContain("download failed: transfer sha256 mismatch for public/plain.bin (expected ");
+    expect(result.stderr).toContain("after 4 attempts");
+    expectNoOutput(path);
+  });
+
+  test("bytes beyond the length exit 65", async () => {
+    const path = output("longer.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], { fault: { kind: "append", bytes: 3 }, times: 100 });
+
+    expect(result.exitCode).toBe(65);
+    expect(result.stderr).toContain(`transfer length mismatch for public/plain.bin (expected ${content.length}, got ${content.length + 3})`);
+    expectNoOutput(path);
+  });
+
+  test("500 twice then success", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("after-500.out")], {
+      fault: { kind: "status", status: 500 },
+      times: 2,
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("after-500.out")), content)).toBe(0);
+  });
+
+  test("503 SlowDown always exits 69", async () => {
+    const path = output("slowdown.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], {
+      fault: { kind: "status", status: 503, code: "SlowDown" },
+      times: 100,
+    });
+
+    expect(result.exitCode).toBe(69);
+    expect(result.stderr).toMatch(/storage returned 503 SlowDown for public\/plain\.bin \(request id fault-/);
+    expectNoOutput(path);
+  });
+
+  test("404 once after completion succeeds", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("after-404.out")], {
+      fault: { kind: "status", status: 404, code: "NoSuchKey" },
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("after-404.out")), content)).toBe(0);
+  });
+
+  test("XML 404 always exits 65 with code", async () => {
+    const path = output("missing.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], {
+      fault: { kind: "status", status: 404, code: "NoSuchKey" },
+      times: 100,
+    });
+
+    expect(result.exitCode).toBe(65);
+    expect(result.stderr).toMatch(/storage returned 404 NoSuchKey for public\/plain\.bin \(request id fault-[0-9a-f-]+\)/);
+    expect(result.stderr).not.toContain("<Error>");
+    expectNoOutput(path);
+  });
+
+  test("HTML 403 exits 77 without the page", async () => {
+    const path = output("denied.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], {
+      fault: { kind: "status", status: 403, body: "html" },
+      times: 100,
+    });
+
+    expect(result.exitCode).toBe(77);
+    expect(result.stderr).toContain("storage returned 403 (no S3 error code) for public/plain.bin");
+    expect(result.stderr).not.toContain("<html>");
+    expect(result.stdout.length).toBe(0);
+    expectNoOutput(path);
+  });
+
+  test("500 with HTML body exits 69", async () => {
+    const path = output("html-500.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], {
+      fault: { kind: "status", status: 500, body: "html" },
+      times: 100,
+    });
+
+    expect(result.exitCode).toBe(69);
+    expect(result.stderr).toContain("storage returned 500 (no S3 error code)");
+    expect(result.stderr).not.toContain("<body>");
+    expectNoOutput(path);
+  });
+
+  test("gzip added unasked exits 65", async () => {
+    const path = output("regzipped.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], { fault: { kind: "gzip" }, times: 100 });
+
+    expect(result.exitCode).toBe(65);
+    expect(result.stderr).toContain("transfer content-encoding mismatch for public/plain.bin (expected identity, got gzip)");
+    expectNoOutput(path);
+  });
+
+  test("Accept-Encoding appended still works", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("accept.out")], {
+      fault: { kind: "accept-encoding", value: "gzip, deflate, br", mode: "append" },
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("accept.out")), content)).toBe(0);
+  });
+
+  test("stdout resumes a truncated transfer", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", "-", "-q"], { fault: { kind: "truncate", afterBytes: 700_000 } });
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(result.stdout, content)).toBe(0);
+  });
+
+  test("stdout failure says the output is incomplete", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", "-", "-q"], { fault: { kind: "flip", offset: 10 }, times: 100 });
+
+    expect(result.exitCode).toBe(65);
+    expect(result.stdout.length).toBe(content.length);
+    expect(result.stderr).toContain("the output on stdout is incomplete and unverified");
+  });
+
+  test("missing output directory exits 73", async () => {
+    const path = join(temp.dir, "no-such-dir", "x.bin");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path]);
+
+    expect(result.exitCode).toBe(73);
+    expect(result.stderr).toContain(`cannot create output ${path}: directory ${join(temp.dir, "no-such-dir")} does not exist`);
+    expect(existsSync(join(temp.dir, "no-such-dir"))).toBe(false);
+    expect(proxy.requests).toEqual([]);
+  });
+
+  test("read-only output directory exits 73", async () => {
+    const directory = readOnlyDirectory(temp.dir);
+    const path = join(directory, "x.bin");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path]);
+
+    expect(result.exitCode).toBe(73);
+    expect(result.stderr).toContain(`cannot create output ${path}: directory ${directory} is not writable`);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("directory as output exits 73", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", temp.dir]);
+
+    expect(result.exitCode).toBe(73);
+    expect(result.stderr).toContain(`output ${temp.dir} is a directory`);
+  });
+
+  test("verify accepts the downloaded file", async () => {
+    const path = output("verified.out");
+    writeFileSync(path, content);
+    const result = await runArtifact(["verify", task.taskId, "0", "public/logs.txt", path, "--json"], task.env);
+    const summary = JSON.parse(result.stdout.toString()) as Record<string, unknown>;
+
+    expect(result.exitCode).toBe(0);
+    expect(summary.contentLength).toBe(content.length);
+  });
+
+  test("verify rejects a changed file", async () => {
+    const path = output("changed.out");
+    const changed = Uint8Array.from(content);
+    changed[99] = changed[99]! ^ 1;
+    writeFileSync(path, changed);
+    const result = await runArtifact(["verify", "--latest", task.taskId, "public/plain.bin", path], task.env);
+
+    expect(result.exitCode).toBe(65);
+    expect(result.stderr).toContain(`${path} does not match public/plain.bin: content sha256 mismatch (expected `);
+  });
+
+  test("verify of a missing file exits 66", async () => {
+    const path = output("never-written.out");
+    const result = await runArtifact(["verify", task.taskId, "0", "public/plain.bin", path], task.env);
+
+    expect(result.exitCode).toBe(66);
+    expect(result.stderr).toContain(`cannot read ${path} (ENOENT)`);
+  });
+
+  test("--url with a queue URL downloads", async () => {
+    const url = `${serve.rootUrl}/api/queue/v1/task/${task.taskId}/runs/0/artifacts/public%2Fplain.bin`;
+    const result = await download(["--url", url, "-o", output("by-url.out")]);
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("by-url.out")), content)).toBe(0);
+  });
+});
+
+/** Returns a directory this process cannot create files in; root ignores mode bits, so it gets a sysfs directory. */
+function readOnlyDirectory(parent: string): string {
+  if (process.getuid?.() === 0) return "/sys/kernel";
+  const directory = join(parent, "read-only");
+  mkdirSync(directory, { mode: 0o555 });
+  return directory;
+}
