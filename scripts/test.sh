@@ -29,4 +29,7 @@ else
   echo "test: Ceph RGW could not be provisioned; the tests that need it will be skipped" >&2
 fi
 
+# The quick start is the end-to-end test: the whole flow through the compiled binary.
+if [ $# -eq 0 ]; then bun scripts/quickstart.ts; fi
+
 bun test "$@"

@@ -3,7 +3,7 @@
 # an S3 user with a fixed key pair. Writes the endpoint and keys to $RGW_DIR/env for the tests.
 #   RGW_DIR     state, logs and pid files (default /tmp/artifact-rgw)
 #   RGW_PORT    S3 port (default 7480)
-#   OBJECTSTORE memstore (default, in memory, 4 GiB) or bluestore (file-backed)
+#   OBJECTSTORE memstore (default, in memory, 8 GiB) or bluestore (file-backed)
 set -euo pipefail
 
 dir=${RGW_DIR:-/tmp/artifact-rgw}
@@ -58,7 +58,7 @@ mon data avail crit = 1
 mon data = $dir/mon/\$cluster-\$id
 osd data = $dir/osd/\$cluster-\$id
 osd objectstore = $store
-memstore device bytes = 4294967296
+memstore device bytes = 8589934592
 bluestore block path = $dir/osd/\$cluster-\$id/block.file
 bluestore block create = true
 bluestore block size = 4294967296
@@ -81,6 +81,10 @@ rgw frontends = beast endpoint=127.0.0.1:$port
 rgw thread pool size = 64
 rgw enable usage log = false
 rgw dns name = 127.0.0.1
+# Free the space of deleted objects within a minute instead of two hours, so long test runs do not
+# fill the in-memory OSD.
+rgw gc obj min wait = 30
+rgw gc processor period = 30
 CONF
 
 ceph-authtool --create-keyring "$dir/ceph.mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
