@@ -32,7 +32,9 @@ export default defineArtifactCommand({
     }
     if (args.multipart && args["single-part"]) throw new UsageError("--multipart and --single-part exclude each other");
 
-    const mode: UploadMode = args.multipart ? "multipart" : args["single-part"] ? "single-part" : "auto";
+    let mode: UploadMode = "auto";
+    if (args.multipart) mode = "multipart";
+    if (args["single-part"]) mode = "single-part";
     const partSize = args["part-size"] === undefined ? undefined : parseByteSize("part-size", args["part-size"]);
     checkPartSizeOption(partSize);
     const concurrency = parseConcurrency(args.concurrency);

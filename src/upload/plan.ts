@@ -27,8 +27,8 @@ export function checkPartSizeOption(partSize: number | undefined): void {
 }
 
 /**
- * Returns the part size to hash with before the transfer length is known exactly; `lengthBound`
- * is an upper bound of it, or undefined when unknown (stdin). Undefined means: no parts yet.
+ * Returns the part size to hash with before the exact transfer length is known, or undefined for
+ * no part hashes yet. `lengthBound` is an upper bound of the transfer length, undefined for stdin.
  */
 export function partSizeBeforeHashing(lengthBound: number | undefined, options: PlanOptions): number | undefined {
   if (options.mode === "single-part" || lengthBound === undefined) return undefined;

@@ -36,6 +36,6 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
 
   await response.arrayBuffer();
   const etag = response.headers.get("etag");
-  if (!etag) throw new StorageRequestError(`${what} answered 200 without an ETag`, 200, undefined, undefined, "retry");
+  if (!etag) throw new StorageRequestError(`${what} returned 200 without an ETag`, 200, undefined, undefined, "retry");
   return etag;
 }

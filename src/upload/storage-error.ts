@@ -1,12 +1,12 @@
 /**
- * Answers of the storage to a signed PUT, sorted by what the uploader does next: send the part
+ * Storage error responses to a signed PUT, sorted by what the uploader does next: send the part
  * again, get fresh signatures first, check the input for changes, or give up at once.
  */
 import { parseErrorDocument } from "../signer/xml.ts";
 
 export type Remedy = "retry" | "renew-signature" | "check-input" | "fail";
 
-/** A PUT that storage did not accept, or that never got an answer. */
+/** A PUT that storage rejected, or that got no response. */
 export class StorageRequestError extends Error {
   constructor(
     message: string,
@@ -26,7 +26,7 @@ const expiredSignatureCodes = new Set(["RequestTimeTooSkewed", "RequestExpired",
 /** Codes for a body whose SHA-256 or MD5 differs from the signed one. */
 const checksumCodes = new Set(["XAmzContentSHA256Mismatch", "BadDigest"]);
 
-/** Reads an S3 error answer (XML, HTML or empty) into a StorageRequestError with its remedy. */
+/** Reads an S3 error response (XML, HTML or empty) into a StorageRequestError with its remedy. */
 export async function storageErrorOf(response: Response, what: string): Promise<StorageRequestError> {
   const body = await response.text().catch(() => "");
   const document = parseErrorDocument(body);
@@ -35,7 +35,7 @@ export async function storageErrorOf(response: Response, what: string): Promise<
   const requestId = document?.requestId ?? response.headers.get("x-amz-request-id") ?? undefined;
 
   const details = [code, message, requestId && `request id ${requestId}`].filter(Boolean).join(", ");
-  const text = `${what} answered ${response.status}${details ? ` (${details})` : ""}`;
+  const text = `${what} returned ${response.status}${details ? ` (${details})` : ""}`;
   return new StorageRequestError(text, response.status, code, requestId, remedyOf(response.status, code, message));
 }
 

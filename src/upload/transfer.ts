@@ -1,8 +1,8 @@
 /**
  * Sends the transfer bytes with the signed requests: one request per part, at most `concurrency`
  * in flight. A failed part is sent again alone, from its start. Expired signatures are replaced
- * by fresh ones from the queue; a checksum rejection re-hashes the part to tell a changed input
- * (exit 65) from a corruption in transit (retried).
+ * by fresh ones from the queue. A checksum rejection re-hashes the part, which tells a changed
+ * input (exit 65) from a corruption in transit (retried).
  */
 import { stat } from "node:fs/promises";
 import type { SignedRequest } from "../client/types.ts";

@@ -116,7 +116,8 @@ interface PreparedTransfer {
 
 async function prepareTransfer(request: UploadRequest, context: UploadContext, input: InputFile | undefined, temp: TempFolder | undefined): Promise<PreparedTransfer> {
   const inputName = input?.path ?? "stdin";
-  const lengthBound = input === undefined ? undefined : request.gzip ? gzipSizeBound(input.size) : input.size;
+  let lengthBound: number | undefined;
+  if (input) lengthBound = request.gzip ? gzipSizeBound(input.size) : input.size;
   const spoolPath = temp?.file(request.gzip ? "transfer.gz" : "stdin");
   const progress = createProgress({ label: `hash ${inputName}`, totalBytes: input?.size ?? 0, mode: context.progressMode ?? "quiet" });
 

@@ -27,7 +27,7 @@ afterAll(async () => {
   await temp.remove();
 });
 
-/** Runs the command without blocking, so the recording server above can answer it. */
+/** Runs the command without blocking, so the recording server above can respond. */
 async function runUpload(args: string[], env: Record<string, string> = {}) {
   const child = Bun.spawn(["bun", main, "upload", "taskA", "0", "public/x.bin", "--root-url", queueUrl, ...args], {
     env: { ...process.env, ...env },

@@ -24,7 +24,7 @@ describe("storage error remedies", () => {
 
       expect(error.remedy).toBe(remedy as never);
       expect(error.code).toBe(code);
-      expect(error.message).toBe(`PUT of part 2 of 3 answered ${status} (${code}, ${message}, request id req-1)`);
+      expect(error.message).toBe(`PUT of part 2 of 3 returned ${status} (${code}, ${message}, request id req-1)`);
     });
   }
 
@@ -33,6 +33,6 @@ describe("storage error remedies", () => {
 
     expect(error.remedy).toBe("retry");
     expect(error.code).toBeUndefined();
-    expect(error.message).toBe("PUT of the object answered 502 (request id h-1)");
+    expect(error.message).toBe("PUT of the object returned 502 (request id h-1)");
   });
 });

@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { startServe, type RunningServe } from "../support/serve.ts";
+import { startFaultProxy } from "../support/fault-proxy.ts";
+import { createTestBucket, rgwTarget } from "../support/rgw.ts";
+import { claimTaskRun, describeEachBackend, type TaskRun } from "../download/support/cli.ts";
+import { QueueClient } from "../../src/client/queue-client.ts";
+import { sendSigned } from "../../src/upload/send.ts";
+import { hashFile, readStoredObject } from "./support/verify.ts";
+import { makeTempDir, writeLogFile, writeRandomFile } from "./support/files.ts";
+
+const mebibyte = 1024 * 1024;
+const main = join(import.meta.dir, "../../src/cli/main.ts");
+const command = process.env.ARTIFACT_TEST_BINARY ? [process.env.ARTIFACT_TEST_BINARY] : [process.execPath, main];
+
+/** Runs `artifact upload --json` for run 0 of the task; returns exit code, stderr and the parsed summary. */
+async function runUpload(task: TaskRun, name: string, args: string[]) {
+  const result = await task.run(["upload", task.taskId, "0", name, "--json", ...args]);
+  return { exitCode: result.exitCode, stderr: result.stderr, summary: result.exitCode === 0 ? JSON.parse(result.stdout.toString()) : undefined };
+}
+
+function queueOf(server: RunningServe): QueueClient {
+  return new QueueClient({ rootUrl: server.rootUrl, credentials: { id: server.credentials.clientId, key: server.credentials.accessToken } });
+}
+
+/** Follows the queue's redirect to storage and returns the raw stored bytes' values and the queue's record headers. */
+async function fetchArtifact(queue: QueueClient, taskId: string, name: string) {
+  const location = await queue.artifactLocation(taskId, 0, name);
+  const response = await fetch(location.url, { decompress: false, redirect: "manual" });
+  return { expected: location.expected, stored: await readStoredObject(response, location.expected.contentEncoding === "gzip") };
+}
+
+const rgw = rgwTarget();
+
+describeEachBackend("upload through artifact serve", (backend) => {
+  let server: RunningServe;
+  let queue: QueueClient;
+  let task: TaskRun;
+  let taskId: string;
+  const temp = makeTempDir("artifact-upload-serve");
+  let dir: string;
+
+  beforeAll(async () => {
+    server = await backend.start();
+    queue = queueOf(server);
+    task = await claimTaskRun(server);
+    taskId = task.taskId;
+    dir = (await temp).dir;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await (await temp).remove();
+    if (rgw) spawnSync("bash", ["scripts/rgw/gc.sh"], { stdio: "ignore" });
+  });
+
+  /** Uploads `path` with the command, then reads the artifact back through the queue's redirect. */
+  async function roundTrip(path: string, name: string, args: string[] = []) {
+    const result = await runUpload(task, name, ["-i", path, ...args]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+
+    const { expected, stored } = await fetchArtifact(queue, taskId, name);
+    const original = await hashFile(path);
+    expect(stored.status).toBe(200);
+    expect(stored.contentSha256).toBe(original.sha256);
+    expect(stored.contentLength).toBe(original.length);
+    expect(stored.transferSha256).toBe(expected.transferSha256);
+    expect(stored.transferLength).toBe(expected.transferLength);
+    expect(expected.contentSha256).toBe(result.summary.contentSha256);
+    return result.summary;
+  }
+
+  const sizes: Array<[string, number, number]> = [
+    ["0 bytes", 0, 0],
+    ["1 byte", 1, 0],
+    ["5 MiB", 5 * mebibyte, 0],
+    ["5 MiB + 1", 5 * mebibyte + 1, 0],
+    ["64 MiB - 1", 64 * mebibyte - 1, 0],
+    ["64 MiB", 64 * mebibyte, 0],
+    ["64 MiB + 1", 64 * mebibyte + 1, 13],
+  ];
+  for (const [sizeLabel, size, parts] of sizes) {
+    test(`identity ${sizeLabel}`, async () => {
+      const path = join(dir, `random-${size}`);
+      await writeRandomFile(path, size);
+      const summary = await roundTrip(path, `public/sizes/${size}.bin`, ["--quiet"]);
+      await Bun.file(path).delete();
+
+      expect(summary.parts).toBe(parts);
+      expect(summary.transferLength).toBe(size);
+      expect(summary.contentEncoding).toBe("identity");
+    }, 120_000);
+  }
+
+  test("300 MiB random, identity and gzip", async () => {
+    const path = join(dir, "random-300m");
+    await writeRandomFile(path, 300 * mebibyte);
+    const identity = await roundTrip(path, "public/big.bin", ["--quiet"]);
+    const gzip = await roundTrip(path, "public/big.bin.gz", ["--quiet", "--gzip"]);
+    await Bun.file(path).delete();
+
+    expect(identity.parts).toBe(60);
+    expect(gzip.contentEncoding).toBe("gzip");
+    expect(gzip.transferLength).toBeGreaterThan(300 * mebibyte);
+    expect(gzip.parts).toBe(61);
+  }, 300_000);
+
+  test("100 MiB log text with gzip", async () => {
+    const path = join(dir, "build.log");
+    await writeLogFile(path, 100 * mebibyte);
+    const summary = await roundTrip(path, "public/logs/build.log", ["--quiet", "--gzip", "--content-type", "text/plain"]);
+    await Bun.file(path).delete();
+
+    expect(summary.contentLength).toBe(100 * mebibyte);
+    expect(summary.transferLength).toBeLessThan(40 * mebibyte);
+    expect(summary.contentType).toBe("text/plain");
+  }, 300_000);
+
+  test("stdin with gzip", async () => {
+    const path = join(dir, "stdin.log");
+    await writeLogFile(path, 3 * mebibyte);
+    const child = Bun.spawn([...command, "upload", taskId, "0", "public/stdin.log", "-i", "-", "--gzip", "--quiet", "--json"], {
+      env: { ...process.env, ...task.env },
+      stdin: Bun.file(path),
+      stdout: "pipe",
+    });
+    const summary = JSON.parse(await new Response(child.stdout).text());
+    const { stored } = await fetchArtifact(queue, taskId, "public/stdin.log");
+
+    expect(await child.exited).toBe(0);
+    expect(summary.contentLength).toBe(3 * mebibyte);
+    expect(stored.contentSha256).toBe((await hashFile(path)).sha256);
+  });
+
+  test("legal names round-trip", async () => {
+    const path = join(dir, "names.txt");
+    await Bun.write(path, "names\n");
+    for (const name of ["public/a+b c.txt", "public/100%.txt", "public/a/b.txt", "public/..x/y..", "p".repeat(990)]) {
+      const summary = await roundTrip(path, name, ["--quiet"]);
+
+      expect(summary.name).toBe(name);
+    }
+  });
+
+  test("illegal names are rejected with 64", async () => {
+    const path = join(dir, "names.txt");
+    await Bun.write(path, "names\n");
+    const cases: Array<[string, string]> = [
+      ["p".repeat(1025), "artifact name is 1025 characters; it must be 1 to 1024"],
+      ["p".repeat(1024), "object key of 1049 bytes exceeds the limit of 1024"],
+      ["tab\tname", "only printable ASCII (0x20-0x7e) is allowed"],
+    ];
+    for (const [name, rule] of cases) {
+      const result = await runUpload(task, name, ["-i", path, "--quiet"]);
+
+      expect(result.exitCode).toBe(64);
+      expect(result.stderr).toContain("answered 400");
+      expect(result.stderr).toContain(rule);
+    }
+  });
+
+  test("uppercase hex is stored lowercase", async () => {
+    const path = join(dir, "upper.bin");
+    await writeRandomFile(path, 4096);
+    const { sha256, length } = await hashFile(path);
+    const body = {
+      storageType: "blob" as const,
+      expires: new Date(Date.now() + 3_600_000).toISOString(),
+      contentType: "application/octet-stream",
+      contentEncoding: "identity" as const,
+      contentSha256: sha256.toUpperCase(),
+      contentLength: length,
+      transferSha256: sha256.toUpperCase(),
+      transferLength: length,
+    };
+    const created = await queue.createArtifact(taskId, 0, "public/upper.bin", body);
+    const etag = await sendSigned(created.requests[0]!, { path, start: 0, end: length }, "PUT of the object");
+    await queue.completeArtifact(taskId, 0, "public/upper.bin", { etags: [etag] });
+    const redirect = await fetch(queue.apiUrl(`/task/${taskId}/runs/0/artifacts/public%2Fupper.bin`), { redirect: "manual" });
+
+    expect(created.requests).toHaveLength(1);
+    expect(redirect.status).toBe(303);
+    expect(redirect.headers.get("x-taskcluster-location-content-sha256")).toBe(sha256);
+    expect(redirect.headers.get("x-taskcluster-location-transfer-sha256")).toBe(sha256);
+  });
+
+  test("re-run after success sends nothing", async () => {
+    const path = join(dir, "again.bin");
+    await writeRandomFile(path, 1000);
+    await roundTrip(path, "public/again.bin", ["--quiet"]);
+    const again = await runUpload(task, "public/again.bin", ["-i", path, "--quiet"]);
+
+    expect(again.exitCode).toBe(0);
+    expect(again.summary.alreadyPresent).toBe(true);
+    expect(again.summary.attempts).toBe(0);
+  });
+});
+
+describe.skipIf(!rgw)("upload killed mid-multipart (Ceph RGW behind a proxy)", () => {
+  test("re-run completes on the same upload", async () => {
+    const proxy = await startFaultProxy({ upstream: rgw!.endpoint });
+    const server = await startServe({ s3: { ...rgw!, endpoint: proxy.url, bucket: await createTestBucket(rgw!, "artifact-upload-kill") } });
+    const temp = await makeTempDir("artifact-upload-kill");
+    try {
+      const queue = queueOf(server);
+      const task = await claimTaskRun(server);
+      const taskId = task.taskId;
+      const path = join(temp.dir, "killed.bin");
+      await writeRandomFile(path, 40 * mebibyte);
+      proxy.inject({ fault: { kind: "slow", bytesPerSecond: 10 * mebibyte }, direction: "request", method: "PUT", times: 100 });
+      const args = ["upload", taskId, "0", "public/killed.bin", "-i", path, "--multipart", "--part-size", "5MiB", "--concurrency", "2", "--quiet"];
+      const env = { ...process.env, ...task.env };
+
+      const child = Bun.spawn([...command, ...args], { env, stderr: "ignore" });
+      const donePuts = () => proxy.requests.filter((request) => request.method === "PUT" && request.status === 200).length;
+      for (let wait = 0; wait < 300 && donePuts() < 2; wait++) await Bun.sleep(50);
+      child.kill("SIGKILL");
+      await child.exited;
+      const putsBeforeKill = donePuts();
+      proxy.clear();
+
+      const rerun = Bun.spawn([...command, ...args], { env, stderr: "pipe" });
+      const stderr = await new Response(rerun.stderr).text();
+      const initiations = proxy.requests.filter((request) => request.method === "POST" && new URL(request.url).searchParams.has("uploads"));
+      const { stored } = await fetchArtifact(queue, taskId, "public/killed.bin");
+
+      expect(putsBeforeKill).toBeGreaterThanOrEqual(2);
+      expect(putsBeforeKill).toBeLessThan(8);
+      expect(child.signalCode).toBe("SIGKILL");
+      expect(stderr).toBe("");
+      expect(await rerun.exited).toBe(0);
+      expect(initiations).toHaveLength(1);
+      expect(stored.transferSha256).toBe((await hashFile(path)).sha256);
+    } finally {
+      await server.stop();
+      await proxy.stop();
+      await temp.remove();
+    }
+  }, 120_000);
+});
