@@ -1,0 +1,107 @@
+/**
+ * Benchmark of `artifact download` against plain `curl -o` of the same presigned URL: starts
+ * `artifact serve` (the built-in store, or Ceph RGW from ARTIFACT_TEST_RGW_*), uploads one random
+ * file, then alternates curl and the download command (which also verifies all four values) and
+ * prints the median wall times, their ratio and each command's peak RSS.
+ *
+ *   bun scripts/bench-download.ts [--size 1GiB] [--targets store,rgw] [--runs 3] [--binary dist/artifact]
+ *
+ * Figures depend on the machine and on what else runs on it; report them with both.
+ */
+import { parseArgs } from "node:util";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { QueueClient } from "../src/client/queue-client.ts";
+import { parseByteSize } from "../src/upload/sizes.ts";
+import { claimTaskRun } from "../test/download/support/cli.ts";
+import { createTestBucket, rgwTarget } from "../test/support/rgw.ts";
+import { startServe, type RunningServe } from "../test/support/serve.ts";
+import { writeRandomFile } from "../test/upload/support/files.ts";
+
+const { values } = parseArgs({
+  options: {
+    size: { type: "string", default: "1GiB" },
+    targets: { type: "string", default: "store,rgw" },
+    runs: { type: "string", default: "3" },
+    binary: { type: "string" },
+  },
+});
+
+const size = parseByteSize("size", values.size!);
+const runs = Number(values.runs);
+const command = values.binary ? [values.binary] : [process.execPath, join(import.meta.dir, "../src/cli/main.ts")];
+const mebibyte = 1024 * 1024;
+
+interface Measurement {
+  seconds: number;
+  peakRssBytes: number;
+}
+
+/** Runs a command to completion and returns its wall time and peak RSS; throws on a non-zero exit. */
+async function measure(argv: string[], env: Record<string, string | undefined> = process.env): Promise<Measurement> {
+  const started = performance.now();
+  const child = Bun.spawn(argv, { env, stdout: "ignore", stderr: "pipe" });
+  const stderr = await new Response(child.stderr).text();
+  const exitCode = await child.exited;
+  const seconds = (performance.now() - started) / 1000;
+  if (exitCode !== 0) throw new Error(`${argv[0]} exited ${exitCode}: ${stderr}`);
+  return { seconds, peakRssBytes: child.resourceUsage()?.maxRSS ?? 0 };
+}
+
+async function startTarget(target: string): Promise<RunningServe> {
+  if (target === "store") return startServe();
+  const rgw = rgwTarget();
+  if (!rgw) throw new Error("ARTIFACT_TEST_RGW_* is not set; source the RGW env file first");
+  return startServe({ s3: { ...rgw, bucket: await createTestBucket(rgw, "artifact-bench") } });
+}
+
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function benchTarget(target: string, input: string, work: string): Promise<void> {
+  const serve = await startTarget(target);
+  try {
+    const task = await claimTaskRun(serve);
+    const upload = await task.run(["upload", task.taskId, "0", "public/bench.bin", "-i", input, "-q"]);
+    if (upload.exitCode !== 0) throw new Error(`upload to ${target} exited ${upload.exitCode}: ${upload.stderr}`);
+
+    const queue = new QueueClient({ rootUrl: serve.rootUrl, credentials: { id: serve.credentials.clientId, key: serve.credentials.accessToken } });
+    const output = join(work, "output.bin");
+    const curlRuns: Measurement[] = [];
+    const downloadRuns: Measurement[] = [];
+
+    for (let run = 0; run < runs; run++) {
+      const { url } = await queue.artifactLocation(task.taskId, 0, "public/bench.bin");
+      curlRuns.push(await measure(["curl", "-sS", "--fail", "-o", output, url]));
+      await rm(output, { force: true });
+
+      const downloadArgs = ["download", task.taskId, "0", "public/bench.bin", "-o", output, "-q"];
+      downloadRuns.push(await measure([...command, ...downloadArgs], { ...process.env, ...task.env }));
+      await rm(output, { force: true });
+    }
+
+    const curlSeconds = median(curlRuns.map((run) => run.seconds));
+    const downloadSeconds = median(downloadRuns.map((run) => run.seconds));
+    const peak = (list: Measurement[]): string => (Math.max(...list.map((run) => run.peakRssBytes)) / mebibyte).toFixed(1);
+    console.log(
+      `${target.padEnd(5)} ${(size / mebibyte).toFixed(0)} MiB, median of ${runs}: curl -o ${curlSeconds.toFixed(2)} s ` +
+        `(${(size / mebibyte / curlSeconds).toFixed(0)} MiB/s, peak RSS ${peak(curlRuns)} MiB), ` +
+        `artifact download ${downloadSeconds.toFixed(2)} s (${(size / mebibyte / downloadSeconds).toFixed(0)} MiB/s, peak RSS ${peak(downloadRuns)} MiB), ` +
+        `ratio ${(downloadSeconds / curlSeconds).toFixed(2)}x`,
+    );
+  } finally {
+    await serve.stop();
+  }
+}
+
+const work = await mkdtemp(join(tmpdir(), "artifact-bench-download-"));
+try {
+  const input = join(work, "input.bin");
+  await writeRandomFile(input, size);
+  for (const target of values.targets!.split(",")) await benchTarget(target, input, work);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
