@@ -113,6 +113,12 @@ async function route(
   request: Request,
   server: Server<undefined>,
 ): Promise<Response> {
+  // Bun joins repeated Host headers with ", " and builds the URL from the first. HTTP/1.1 requires
+  // a 400 for them, and Hawk and SigV4 both sign the host, so an ambiguous host is rejected.
+  if (request.headers.get("host")?.includes(",")) {
+    context.logger.log("request", { method: request.method, status: 400, error: "more than one Host header" });
+    return errorResponse(new ApiError("InputError", "the request has more than one Host header; send exactly one"));
+  }
   const url = new URL(request.url);
   if (url.pathname === apiPrefix || url.pathname.startsWith(`${apiPrefix}/`)) {
     // Event streams stay open; Bun's idle timeout would otherwise close them.

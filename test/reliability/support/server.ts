@@ -1,0 +1,106 @@
+/**
+ * One `artifact serve` child process for the reliability suite, against Ceph RGW (a fresh bucket),
+ * with its pid for memory readings and liveness checks, and Hawk-signed requests to its API.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { createHawkHeader, type HawkCredentials } from "../../../src/shared/hawk.ts";
+import { niceSlugid } from "../../../src/shared/slugid.ts";
+import { createTestBucket, type S3Target } from "../../support/rgw.ts";
+import { startServe, type RunningServe, type ServeOptions } from "../../support/serve.ts";
+
+export interface ReliabilityServer extends RunningServe {
+  pid: number;
+  root: HawkCredentials;
+  /** Sends a request to `<rootUrl>/api/queue/v1<path>`, signed as `credentials` (root by default; null for none). */
+  api(method: string, path: string, body?: unknown, credentials?: HawkCredentials | null): Promise<Response>;
+  /** Resident set size of the server process, in bytes. */
+  rss(): number;
+  alive(): boolean;
+}
+
+export async function startReliabilityServer(target: S3Target, options: ServeOptions = {}): Promise<ReliabilityServer> {
+  const bucket = await createTestBucket(target, "artifact-reliability");
+  const serve = await startServe({
+    s3: { endpoint: target.endpoint, region: target.region, bucket, accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+    ...options,
+  });
+  const pid = servePid(serve.dataDir);
+  const root = { id: serve.credentials.clientId, key: serve.credentials.accessToken };
+
+  return {
+    ...serve,
+    pid,
+    root,
+    api: (method, path, body, credentials = root) => signedFetch(serve.rootUrl, method, path, body, credentials),
+    rss: () => residentBytes(pid),
+    alive: () => isAlive(pid),
+  };
+}
+
+export function signedFetch(rootUrl: string, method: string, path: string, body: unknown, credentials: HawkCredentials | null): Promise<Response> {
+  const url = new URL(`${rootUrl}/api/queue/v1${path}`);
+  const headers: Record<string, string> = {};
+  if (credentials) headers.authorization = createHawkHeader(method, url, credentials);
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  return fetch(url, { method, headers, body: text, redirect: "manual" });
+}
+
+/**
+ * Finds the pid of the `artifact serve` process that runs on `dataDir`. The test helper that
+ * starts it does not return the pid, and the data directory is unique to one server.
+ */
+function servePid(dataDir: string): number {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // the process exited while the list was read
+    }
+    if (argv.includes("serve") && argv.includes(dataDir)) return Number(entry);
+  }
+  throw new Error(`no artifact serve process runs with --data-dir ${dataDir}`);
+}
+
+/** Reads VmRSS from /proc/<pid>/status, in bytes. */
+export function residentBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`/proc/${pid}/status has no VmRSS line`);
+  return Number(match[1]) * 1024;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A createTask body for a task queue; expires in a week. */
+export function taskBody(taskQueueId = "reliability/worker"): Record<string, unknown> {
+  const now = Date.now();
+  return {
+    taskQueueId,
+    created: new Date(now).toISOString(),
+    deadline: new Date(now + 86_400_000).toISOString(),
+    expires: new Date(now + 7 * 86_400_000).toISOString(),
+    payload: {},
+    metadata: { name: "reliability", description: "reliability suite task", owner: "tests", source: "https://example.invalid/reliability" },
+  };
+}
+
+/** Creates a task and claims run 0 as root; returns the taskId. */
+export async function runningTask(server: ReliabilityServer): Promise<string> {
+  const taskId = niceSlugid();
+  const created = await server.api("PUT", `/task/${taskId}`, taskBody());
+  if (created.status !== 200) throw new Error(`createTask answered ${created.status}: ${await created.text()}`);
+
+  const claimed = await server.api("POST", `/task/${taskId}/runs/0/claim`, { workerGroup: "reliability", workerId: "worker-1" });
+  if (claimed.status !== 200) throw new Error(`claimTask answered ${claimed.status}: ${await claimed.text()}`);
+  return taskId;
+}
