@@ -68,19 +68,25 @@ export async function spawnStore(dataDir: string): Promise<RunningStore & { pid:
   };
 }
 
+/** Resolves with the URL from the `listening on` line, then keeps draining stderr so the child never blocks on a full pipe. */
 async function waitForListening(stderr: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = stderr.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const decoder = new TextDecoder();
   let text = "";
   while (true) {
     const { done, value } = await reader.read();
     if (done) throw new Error(`artifact store serve exited before listening:\n${text}`);
-    text += value;
+    text += decoder.decode(value, { stream: true });
     const match = /listening on (http:\/\/\S+)/.exec(text);
     if (match) {
-      reader.releaseLock();
+      void drain(reader);
       return match[1]!;
     }
   }
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  while (!(await reader.read()).done);
 }
 
 /** Sends one request signed with the store's keys, as any SigV4 client would. */
