@@ -3,7 +3,8 @@
  * ARTIFACT_TEST_RGW_*), creates and claims a task, uploads one random file per target and
  * concurrency, and prints wall time, MiB/s and the upload process's peak RSS.
  *
- *   bun scripts/bench-upload.ts [--size 1GiB] [--targets store,rgw] [--concurrency 4] [--gzip] [--binary dist/artifact]
+ *   bun scripts/bench-upload.ts [--size 1GiB] [--targets store,rgw] [--concurrency 4] [--part-size 16MiB]
+ *     [--gzip] [--binary dist/artifact]
  *
  * Figures depend on the machine and on what else runs on it; report them with both.
  */
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     size: { type: "string", default: "1GiB" },
     targets: { type: "string", default: "store,rgw" },
     concurrency: { type: "string", default: "4" },
+    "part-size": { type: "string" },
     gzip: { type: "boolean", default: false },
     binary: { type: "string" },
   },
@@ -79,6 +81,7 @@ async function benchTarget(target: string, input: string, work: string): Promise
       const taskId = await createClaimedTask(queue);
       const args = ["upload", taskId, "0", "public/bench.bin", "-i", input, "--json", "--quiet", "--concurrency", concurrency];
       if (values.gzip) args.push("--gzip");
+      if (values["part-size"]) args.push("--part-size", values["part-size"]);
 
       const started = performance.now();
       const child = Bun.spawn([...command, ...args], { env, stdout: "pipe", stderr: "inherit" });
@@ -91,7 +94,8 @@ async function benchTarget(target: string, input: string, work: string): Promise
       const summary = JSON.parse(output);
       console.log(
         `${target.padEnd(5)} concurrency ${concurrency.padStart(2)}: ${(size / 1048576).toFixed(0)} MiB in ${seconds.toFixed(2)} s wall, ` +
-          `${(size / 1048576 / seconds).toFixed(1)} MiB/s, peak RSS ${(peakRss / 1048576).toFixed(1)} MiB, ${summary.parts} parts, ${summary.attempts} requests`,
+          `${(size / 1048576 / seconds).toFixed(1)} MiB/s, peak RSS ${(peakRss / 1048576).toFixed(1)} MiB, ${summary.parts} parts, ${summary.attempts} requests; ` +
+          `hash ${summary.hashSeconds} s, send ${summary.sendSeconds} s (${(size / 1048576 / summary.sendSeconds).toFixed(1)} MiB/s), complete ${summary.completeSeconds} s`,
       );
     }
   } finally {

@@ -1,7 +1,7 @@
 /**
  * Sends the transfer bytes with the signed requests: one request per part, at most `concurrency`
  * in flight. A failed part is sent again alone, from its start. Expired signatures are replaced
- * by fresh ones from the queue. A checksum rejection re-hashes the part, which tells a changed
+ * by fresh ones from the queue. A checksum rejection re-hashes the part to distinguish a changed
  * input (exit 65) from a corruption in transit (retried).
  */
 import { stat } from "node:fs/promises";

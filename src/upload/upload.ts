@@ -68,7 +68,12 @@ export interface UploadSummary {
   alreadyPresent: boolean;
   /** Storage requests sent, counting retries. */
   attempts: number;
+  /** Wall time of the whole command, and of its hashing, sending and completing steps. */
   seconds: number;
+  hashSeconds: number;
+  sendSeconds: number;
+  completeSeconds: number;
+  /** Transfer bytes per wall-clock second of the whole command. */
   mibPerSecond: number;
 }
 
@@ -80,6 +85,7 @@ export async function uploadArtifact(request: UploadRequest, context: UploadCont
   const temp = input && !request.gzip ? undefined : new TempFolder();
   try {
     const prepared = await prepareTransfer(request, context, input, temp);
+    const hashedAt = performance.now();
     await context.afterHashing?.();
     const outcome = await sendToQueue(request, context, prepared);
     const seconds = (performance.now() - startedAt) / 1000;
@@ -98,6 +104,9 @@ export async function uploadArtifact(request: UploadRequest, context: UploadCont
       alreadyPresent: outcome.alreadyPresent,
       attempts: outcome.attempts,
       seconds: round(seconds, 3),
+      hashSeconds: round((hashedAt - startedAt) / 1000, 3),
+      sendSeconds: round(outcome.sendMs / 1000, 3),
+      completeSeconds: round(outcome.completeMs / 1000, 3),
       mibPerSecond: round(prepared.hashes.transferLength / 1024 / 1024 / Math.max(seconds, 1e-6), 1),
     };
   } finally {
@@ -172,17 +181,26 @@ function rangesOf(hashes: InputHashes, parts: PartHash[] | undefined): ByteRange
   return ranges;
 }
 
-async function sendToQueue(request: UploadRequest, context: UploadContext, prepared: PreparedTransfer): Promise<{ alreadyPresent: boolean; attempts: number }> {
+interface QueueOutcome {
+  alreadyPresent: boolean;
+  attempts: number;
+  /** Milliseconds from the first createArtifact call to the last storage response. */
+  sendMs: number;
+  completeMs: number;
+}
+
+async function sendToQueue(request: UploadRequest, context: UploadContext, prepared: PreparedTransfer): Promise<QueueOutcome> {
   const { queue } = context;
   const logger = context.logger ?? silentLogger;
   const expires = request.expires ?? (await queue.taskStatus(request.taskId)).status.expires;
   const body: CreateArtifactRequest = { ...prepared.body, expires };
   const create = () => queue.createArtifact(request.taskId, request.runId, request.name, body);
 
+  const sendStartedAt = performance.now();
   const first = await create();
   if (first.requests.length === 0) {
     logger.info(`${request.name} is already present; nothing to send`);
-    return { alreadyPresent: true, attempts: 0 };
+    return { alreadyPresent: true, attempts: 0, sendMs: performance.now() - sendStartedAt, completeMs: 0 };
   }
 
   const requests = renewableRequests(first, create, prepared.ranges.length, logger);
@@ -199,9 +217,10 @@ async function sendToQueue(request: UploadRequest, context: UploadContext, prepa
       progress,
       fetch: context.fetch,
     });
+    const sentAt = performance.now();
     await queue.completeArtifact(request.taskId, request.runId, request.name, { etags: result.etags });
     progress.finish();
-    return { alreadyPresent: false, attempts: result.attempts };
+    return { alreadyPresent: false, attempts: result.attempts, sendMs: sentAt - sendStartedAt, completeMs: performance.now() - sentAt };
   } catch (error) {
     progress.abort();
     throw error;
