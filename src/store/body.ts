@@ -75,7 +75,7 @@ export async function receiveBody(request: Request, payload: Payload, sink: Body
   }
   decoder?.finish();
   if (size !== declaredLength) {
-    throw badRequest("IncompleteBody", `the decoded body has ${size} bytes, x-amz-decoded-content-length says ${declaredLength}`);
+    throw badRequest("IncompleteBody", `the decoded body has ${size} bytes but x-amz-decoded-content-length is ${declaredLength}`);
   }
 
   const received = { size, md5: md5.digest("hex"), sha256: sha256.digest("hex") };
@@ -105,7 +105,7 @@ function checkEmptyPayload(payload: Payload): void {
   }
 }
 
-/** A sink that writes each chunk at the next position of an open file. */
+/** Returns a sink that writes each chunk at the next position of an open file. */
 export function fileSink(file: FileHandle, startPosition: number): BodySink {
   let position = startPosition;
   return async (chunk) => {

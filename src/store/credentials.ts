@@ -21,7 +21,7 @@ export async function loadOrCreateCredentials(path: string): Promise<StoreCreden
   return credentials;
 }
 
-/** An AWS-shaped pair: a 20-character access key id and a 40-character secret. */
+/** Generates an AWS-shaped pair: a 20-character access key id and a 40-character secret. */
 export function generateCredentials(): StoreCredentials {
   let accessKeyId = "AKST";
   while (accessKeyId.length < 20) accessKeyId += accessKeyAlphabet[randomInt(accessKeyAlphabet.length)];

@@ -28,7 +28,7 @@ export async function listObjects(state: StoreState, s3: S3Request): Promise<Res
   const delimiter = query.get("delimiter") ?? "";
   const maxKeys = parseMaxKeys(query.get("max-keys"));
   const token = query.get("continuation-token");
-  const startAfter = version2 ? (token !== null ? decodeToken(token) : (query.get("start-after") ?? "")) : (query.get("marker") ?? "");
+  const startAfter = startAfterOf(query, version2);
 
   const records = await readAllRecords(state, s3.bucket);
   const page = pageOf(records, prefix, delimiter, startAfter, maxKeys);
@@ -51,8 +51,17 @@ function parseMaxKeys(value: string | null): number {
   return Math.min(Number(value), maxKeysLimit);
 }
 
-function decodeToken(token: string): string {
-  return Buffer.from(token, "base64url").toString("utf8");
+/** The key the listing starts after: the continuation token or start-after (v2), or the marker (v1). */
+function startAfterOf(query: URLSearchParams, version2: boolean): string {
+  if (!version2) return query.get("marker") ?? "";
+  const token = query.get("continuation-token");
+  if (token !== null) return Buffer.from(token, "base64url").toString("utf8");
+  return query.get("start-after") ?? "";
+}
+
+function compareKeys(a: ObjectRecord, b: ObjectRecord): number {
+  if (a.key === b.key) return 0;
+  return a.key < b.key ? -1 : 1;
 }
 
 /** NOTE: reads every object header of the bucket per request; fine for the embedded store's sizes. */
@@ -63,7 +72,7 @@ async function readAllRecords(state: StoreState, bucket: string): Promise<Object
     const record = await readRecord<ObjectRecord>(join(directory, name));
     if (record) records.push(record);
   }
-  return records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return records.sort(compareKeys);
 }
 
 function pageOf(records: ObjectRecord[], prefix: string, delimiter: string, startAfter: string, maxKeys: number): ListPage {

@@ -30,7 +30,11 @@ const subresources = [
 export function routeOf(method: string, url: URL): Route {
   const [bucket, key] = splitPath(url.pathname);
   const operation = subresources.filter((name) => url.searchParams.has(name)).sort().join("&");
-  const handler = bucket === "" ? serviceHandler(method) : key === "" ? bucketHandler(method, operation) : objectHandler(method, operation);
+  let handler: Handler | undefined;
+  if (bucket === "") handler = serviceHandler(method);
+  else if (key === "") handler = bucketHandler(method, operation);
+  else handler = objectHandler(method, operation);
+
   if (!handler) throw unsupported(method, operation, key === "" ? "bucket" : "object");
   return { bucket, key, handler };
 }

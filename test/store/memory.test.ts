@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { measureStoreRss } from "../../scripts/bench-store-rss.ts";
 
-/** The store's bound for objects of any size; far below the 256 MiB sent here. */
+/** The bound the store keeps for objects of any size, well below the 256 MiB sent here. */
 const maxRssMiB = 150;
 
 test("256 MiB multipart and Range reads stay under 150 MiB RSS", async () => {
