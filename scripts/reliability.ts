@@ -34,8 +34,10 @@ const child = Bun.spawn([process.execPath, "test", "--timeout", "1800000", join(
 
 /** Copies a stream to `write` and keeps the suite's figure lines, which start with a known label. */
 async function copy(stream: ReadableStream<Uint8Array>, write: (text: string) => void, figures: string[]): Promise<void> {
+  const decoder = new TextDecoder();
   let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+  for await (const bytes of stream) {
+    const text = decoder.decode(bytes, { stream: true });
     write(text);
     pending += text;
     const lines = pending.split("\n");
