@@ -18,6 +18,7 @@ import { dispatch } from "./http/dispatch.ts";
 import { apiPrefix } from "./http/routes.ts";
 import { Sweeper } from "./sweeper.ts";
 import { openBuiltInStore, type EmbeddedStore } from "./store.ts";
+import { serverOptionsOf } from "../store/server.ts";
 
 /** S3 settings of an external endpoint; without them the built-in store is used. */
 export type ExternalS3 = S3Config;
@@ -48,9 +49,6 @@ export interface QueueServer {
   stop(): Promise<void>;
 }
 
-/** Largest request body the built-in store accepts: one single-part object of 5 GiB plus slack. */
-const maxRequestBodyBytes = 5 * 1024 ** 3 + 1024 ** 2;
-
 export async function startQueueServer(options: QueueServerOptions): Promise<QueueServer> {
   const logger = options.logger ?? createStructuredLogger();
   if (options.s3) new S3Signer(options.s3); // checks the endpoint and prefix before anything starts
@@ -64,7 +62,9 @@ export async function startQueueServer(options: QueueServerOptions): Promise<Que
     server = Bun.serve({
       hostname: options.host,
       port: options.port,
-      maxRequestBodySize: maxRequestBodyBytes,
+      // The store's body limit and idle timeout: a 5 GiB PUT, and a completion that reads a large
+      // multipart object back before answering, outlast Bun's defaults of 128 MiB and 10 s.
+      ...serverOptionsOf(),
       fetch: (request, server) => handler(request, server),
     });
   } catch (error) {
