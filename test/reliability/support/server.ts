@@ -1,5 +1,6 @@
 /**
- * One `artifact serve` child process for the reliability suite, against Ceph RGW (a fresh bucket),
+ * One `artifact serve` child process for the reliability suite, against Ceph RGW (a fresh bucket)
+ * or its built-in store,
  * with its pid for memory readings and liveness checks, and Hawk-signed requests to its API.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -18,12 +19,16 @@ export interface ReliabilityServer extends RunningServe {
   alive(): boolean;
 }
 
-export async function startReliabilityServer(target: S3Target, options: ServeOptions = {}): Promise<ReliabilityServer> {
-  const bucket = await createTestBucket(target, "artifact-reliability");
-  const serve = await startServe({
-    s3: { endpoint: target.endpoint, region: target.region, bucket, accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
-    ...options,
-  });
+/** Starts `artifact serve` on a fresh bucket of `target`, or on its built-in store when `target` is undefined. */
+export async function startReliabilityServer(target: S3Target | undefined, options: ServeOptions = {}): Promise<ReliabilityServer> {
+  const s3 = target && {
+    endpoint: target.endpoint,
+    region: target.region,
+    bucket: await createTestBucket(target, "artifact-reliability"),
+    accessKeyId: target.accessKeyId,
+    secretAccessKey: target.secretAccessKey,
+  };
+  const serve = await startServe({ s3, ...options });
   const pid = servePid(serve.dataDir);
   const root = { id: serve.credentials.clientId, key: serve.credentials.accessToken };
 
