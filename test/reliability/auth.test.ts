@@ -30,7 +30,7 @@ describeRgw("authentication and scopes", (target) => {
   const statuses: number[] = [];
   const secrets: string[] = [];
 
-  // Each client holds a scope that looks close to what it needs but is not.
+  // Each client has a scope that looks close to what it needs but is not.
   const clients: Record<string, HawkCredentials & { scopes: string[] }> = {};
   const client = (id: string, scopes: string[]): HawkCredentials => {
     const credentials = { id, key: `${id.replaceAll("/", "-")}-access-token-${crypto.randomUUID()}`, scopes };

@@ -37,7 +37,7 @@ const cases: FaultCase[] = [
   { name: "drop at 100 % - 1 byte", fault: { kind: "drop", afterBytes: size - 1 }, directions: ["upload", "download"] },
   { name: "truncate at 50 %", fault: { kind: "truncate", afterBytes: Math.floor(size / 2) }, directions: ["upload", "download"] },
   { name: "one flipped byte", fault: { kind: "flip", offset: Math.floor(size / 3) }, directions: ["upload", "download"] },
-  // A raised Content-Length breaks the signature, and storage answers 403 SignatureDoesNotMatch,
+  // A raised Content-Length breaks the signature, and storage returns 403 SignatureDoesNotMatch,
   // which the uploader reports as an authentication failure.
   { name: "extra bytes", fault: { kind: "append", bytes: 7 }, directions: ["upload", "download"], uploadFailureCodes: [77] },
   { name: "500", fault: { kind: "status", status: 500 }, directions: ["upload", "download"] },

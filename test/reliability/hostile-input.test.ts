@@ -1,6 +1,6 @@
 /**
  * Hostile input to `artifact serve`: fuzzed and malformed bodies, limit-breaking sizes, hostile
- * artifact names, and raw HTTP that breaks framing. Every answer must be a 4xx, the process must
+ * artifact names, and raw HTTP that breaks framing. Every response must be a 4xx, the process must
  * stay up, and its resident memory must stay bounded.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -219,7 +219,7 @@ function rawApi(server: ReliabilityServer, method: string, path: string, body = 
   return sendRawRequest(Number(new URL(server.rootUrl).port), head, body);
 }
 
-/** A request body of `bytes` spaces, produced on demand so the test holds none of it. */
+/** Returns a request body of `bytes` spaces, produced on demand so the test keeps none of it in memory. */
 function endlessSpaces(bytes: number): ReadableStream<Uint8Array> {
   const chunk = new Uint8Array(MiB).fill(0x20);
   let sent = 0;
