@@ -11,6 +11,7 @@ import { calculateMac, createBewitUrl, createHawkHeader, hawkRequestOf, type Haw
 import { niceSlugid } from "../../src/shared/slugid.ts";
 import { describeRgw } from "../support/rgw.ts";
 import { validCreateBody } from "./support/arbitraries.ts";
+import { setupTimeoutMs } from "./support/counts.ts";
 import { signedFetch, startReliabilityServer, taskBody, type ReliabilityServer } from "./support/server.ts";
 
 /** A taskId that starts with `prefix`; slugids are random, so this draws until one matches. */
@@ -61,7 +62,7 @@ describeRgw("authentication and scopes", (target) => {
     expect(created.status).toBe(200);
     const claimed = await server.api("POST", `/task/${taskId}/runs/0/claim`, { workerGroup: "reliability", workerId: "worker-1" });
     expect(claimed.status).toBe(200);
-  });
+  }, setupTimeoutMs);
 
   afterAll(async () => {
     console.log(`auth: ${statuses.length} rejected requests, statuses ${JSON.stringify(countsOf(statuses))}`);

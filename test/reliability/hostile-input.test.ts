@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import { describeRgw } from "../support/rgw.ts";
 import { malformedJson, validCreateBody, wrongTypedCreateBody } from "./support/arbitraries.ts";
-import { counts, seed } from "./support/counts.ts";
+import { counts, seed, setupTimeoutMs } from "./support/counts.ts";
 import { sendRawRequest, type RawAnswer } from "./support/raw-http.ts";
 import { runningTask, startReliabilityServer, type ReliabilityServer } from "./support/server.ts";
 import { createHawkHeader } from "../../src/shared/hawk.ts";
@@ -32,7 +32,7 @@ describeRgw("hostile input to the queue", (target) => {
     server = await startReliabilityServer(target);
     taskId = await runningTask(server);
     baselineRss = server.rss();
-  });
+  }, setupTimeoutMs);
 
   afterAll(async () => {
     console.log(`hostile input: seed ${seed}, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { describeRgw } from "../support/rgw.ts";
-import { counts } from "./support/counts.ts";
+import { counts, setupTimeoutMs } from "./support/counts.ts";
 import { LatencyRecorder } from "./support/latency.ts";
 import { runningTask, startReliabilityServer, type ReliabilityServer } from "./support/server.ts";
 
@@ -28,7 +28,7 @@ describeRgw("load on the queue", (target) => {
   beforeAll(async () => {
     server = await startReliabilityServer(target);
     baselineRss = server.rss();
-  });
+  }, setupTimeoutMs);
 
   afterAll(async () => {
     await server?.stop();

@@ -11,6 +11,7 @@ import aws4 from "aws4";
 import { S3Signer } from "../../src/signer/signer.ts";
 import { amzDate, signedFetch, spawnStore, type RunningStore } from "../store/support.ts";
 import { changedPaths, snapshotTree, type FileTree } from "./support/file-tree.ts";
+import { setupTimeoutMs } from "./support/counts.ts";
 import { sendRawRequest } from "./support/raw-http.ts";
 
 /** Signs a request for `path` exactly as given (dot segments and encodings kept) and returns its headers. */
@@ -47,7 +48,7 @@ beforeAll(async () => {
   const seeded = await signedFetch(store, "PUT", `/${store.bucket}/public/seed.txt`, { body: "seed\n" });
   expect(seeded.status).toBe(200);
   before = snapshotTree(parent);
-});
+}, setupTimeoutMs);
 
 afterAll(async () => {
   console.log(`store: ${statuses.length} hostile requests, statuses ${JSON.stringify(Object.fromEntries(countBy(statuses)))}`);

@@ -18,3 +18,6 @@ export const counts = {
 
 /** Seed of every property run, printed so a failure can be replayed with ARTIFACT_RELIABILITY_SEED. */
 export const seed = Number(process.env.ARTIFACT_RELIABILITY_SEED ?? Date.now() % 2 ** 31);
+
+/** Time allowed for starting servers and creating buckets, in milliseconds; a busy shared RGW can take tens of seconds. */
+export const setupTimeoutMs = 120_000;
