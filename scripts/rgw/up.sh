@@ -3,11 +3,13 @@
 # an S3 user with a fixed key pair. Writes the endpoint and keys to $RGW_DIR/env for the tests.
 #   RGW_DIR     state, logs and pid files (default /tmp/artifact-rgw)
 #   RGW_PORT    S3 port (default 7480)
-#   OBJECTSTORE memstore (default, in memory, 8 GiB) or bluestore (file-backed)
+#   OBJECTSTORE memstore (default, in memory) or bluestore (in a sparse file under RGW_DIR)
+#   RGW_CAPACITY_BYTES  size of the OSD (default 8 GiB); benchmarks of 4 GiB objects want more
 set -euo pipefail
 
 dir=${RGW_DIR:-/tmp/artifact-rgw}
 store=${OBJECTSTORE:-memstore}
+capacity=${RGW_CAPACITY_BYTES:-8589934592}
 port=${RGW_PORT:-7480}
 access_key=${RGW_ACCESS_KEY:-artifacttestaccesskey01}
 secret_key=${RGW_SECRET_KEY:-artifacttestsecretkey000000000000000000001}
@@ -58,10 +60,10 @@ mon data avail crit = 1
 mon data = $dir/mon/\$cluster-\$id
 osd data = $dir/osd/\$cluster-\$id
 osd objectstore = $store
-memstore device bytes = 8589934592
+memstore device bytes = $capacity
 bluestore block path = $dir/osd/\$cluster-\$id/block.file
 bluestore block create = true
-bluestore block size = 4294967296
+bluestore block size = $capacity
 bluestore cache size = 134217728
 osd memory target = 939524096
 bluestore fsck on mount = false
