@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { QueueClient } from "../src/client/queue-client.ts";
 import { parseByteSize } from "../src/upload/sizes.ts";
 import { claimTaskRun } from "../test/download/support/cli.ts";
+import { collectRgwGarbage, deleteBucket } from "../test/download/support/s3-objects.ts";
 import { createTestBucket, rgwTarget } from "../test/support/rgw.ts";
 import { startServe, type RunningServe } from "../test/support/serve.ts";
 import { writeRandomFile } from "../test/upload/support/files.ts";
@@ -62,11 +63,21 @@ async function measure(argv: string[], env: Record<string, string | undefined> =
 
 const gnuTime = Bun.which("time", { PATH: "/usr/bin:/bin" }) ?? undefined;
 
+/** Starts the queue on the target; on RGW its stop() also deletes the bucket and frees the space. */
 async function startTarget(target: string): Promise<RunningServe> {
   if (target === "store") return startServe();
   const rgw = rgwTarget();
   if (!rgw) throw new Error("ARTIFACT_TEST_RGW_* is not set; source the RGW env file first");
-  return startServe({ s3: { ...rgw, bucket: await createTestBucket(rgw, "artifact-bench") } });
+
+  const bucket = await createTestBucket(rgw, "artifact-bench");
+  const serve = await startServe({ s3: { ...rgw, bucket } });
+  const stop = async (): Promise<number> => {
+    const code = await serve.stop();
+    await deleteBucket(rgw, bucket);
+    await collectRgwGarbage();
+    return code;
+  };
+  return { ...serve, stop };
 }
 
 function median(numbers: number[]): number {

@@ -15,7 +15,7 @@ import { ExitCode, exitCodeOf } from "../../src/shared/errors.ts";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
 import { createTestBucket, describeRgw } from "../support/rgw.ts";
 import { makeTempDir } from "../upload/support/files.ts";
-import { locationOf, patternBytes, putTestObject, type TestObject } from "./support/s3-objects.ts";
+import { deleteBucket, locationOf, patternBytes, putTestObject, type TestObject } from "./support/s3-objects.ts";
 
 const fastRetries = { retries: 3, baseDelayMs: 1, maxDelayMs: 5 };
 
@@ -37,6 +37,7 @@ describeRgw("download pipeline", (target) => {
   afterAll(async () => {
     await proxy.stop();
     await temp.remove();
+    await deleteBucket(target, bucket);
   });
 
   function throughProxy(url: string | URL | Request, init?: RequestInit): Promise<Response> {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { RunningServe } from "../support/serve.ts";
 import { makeTempDir, writeLogFile, writeRandomFile } from "../upload/support/files.ts";
 import { claimTaskRun, describeEachBackend, fileSha256, runArtifact, type TaskRun } from "./support/cli.ts";
+import { collectRgwGarbage } from "./support/s3-objects.ts";
 
 const mebibyte = 1024 * 1024;
 
@@ -24,7 +25,8 @@ describeEachBackend("download round trip", (backend) => {
   afterAll(async () => {
     await serve?.stop();
     await temp?.remove();
-  });
+    await collectRgwGarbage();
+  }, 150_000);
 
   for (const size of sizes) {
     for (const encoding of ["identity", "gzip"] as const) {

@@ -9,6 +9,7 @@ import { QueueClient } from "../../../src/client/queue-client.ts";
 import { niceSlugid } from "../../../src/shared/slugid.ts";
 import { createTestBucket, describeRgw, type S3Target } from "../../support/rgw.ts";
 import { startServe, type RunningServe } from "../../support/serve.ts";
+import { deleteBucket } from "./s3-objects.ts";
 
 const main = join(import.meta.dir, "../../../src/cli/main.ts");
 const storeSource = join(import.meta.dir, "../../../src/store/index.ts");
@@ -24,7 +25,16 @@ export interface Backend {
 export function describeEachBackend(name: string, body: (backend: Backend) => void): void {
   describeRgw(name, (target: S3Target) =>
     body({
-      start: async () => startServe({ s3: { ...target, bucket: await createTestBucket(target, "artifact-download") } }),
+      start: async () => {
+        const bucket = await createTestBucket(target, "artifact-download");
+        const serve = await startServe({ s3: { ...target, bucket } });
+        const stop = async (): Promise<number> => {
+          const code = await serve.stop();
+          await deleteBucket(target, bucket);
+          return code;
+        };
+        return { ...serve, stop };
+      },
       storagePath: /^\/artifact-download-/,
     }),
   );

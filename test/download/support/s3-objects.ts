@@ -84,6 +84,27 @@ export async function deleteObject(target: S3Target, bucket: string, key: string
   await adminRequest(target, "DELETE", `/${bucket}/${key}`);
 }
 
+/** Deletes every object of a test bucket, then the bucket, so large test data does not fill RGW. */
+export async function deleteBucket(target: S3Target, bucket: string): Promise<void> {
+  for (;;) {
+    const listing = await (await adminRequest(target, "GET", `/${bucket}?list-type=2&max-keys=1000`)).text();
+    const keys = [...listing.matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => unescapeXml(match[1]!));
+    if (keys.length === 0) break;
+    for (const key of keys) await adminRequest(target, "DELETE", `/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`);
+  }
+  await adminRequest(target, "DELETE", `/${bucket}`);
+}
+
+/** Frees the space of deleted objects now instead of after RGW's two-hour delay. */
+export async function collectRgwGarbage(): Promise<void> {
+  const script = new URL("../../../scripts/rgw/gc.sh", import.meta.url).pathname;
+  await Bun.spawn(["bash", script], { stdout: "ignore", stderr: "ignore" }).exited;
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+}
+
 /** Bytes that are the same on every run: a cheap pattern that gzip compresses a little. */
 export function patternBytes(size: number, seed = 1): Uint8Array {
   const bytes = new Uint8Array(size);
