@@ -1,124 +1,132 @@
 /**
  * Measures createArtifact + completeArtifact pairs per second and their latency at N concurrent
- * clients. Each client uploads a small single-part artifact between the two calls (its PUT is
- * not part of the pair latency, but is part of the wall time). Runs an in-process queue with the
- * built-in store unless --rgw is given (then ARTIFACT_TEST_RGW_* name the endpoint).
+ * clients against `artifact serve` running as its own process, with its log in a file. Each run
+ * starts a fresh server and data directory, sends a warm-up phase and then the measured phase,
+ * and prints one JSON line. With --runs above 1, a last line gives the medians over the runs.
+ * Pair latency leaves out the single-part PUT between the two calls; the wall time includes it.
+ * Server CPU seconds and RSS come from /proc, so the script runs on Linux only.
  *
- *   bun scripts/bench-queue.ts [--clients 50] [--pairs 5000] [--bytes 64] [--rgw]
+ *   bun scripts/bench-queue.ts [--clients 50] [--pairs 3000] [--warmup 500] [--bytes 64] [--runs 3]
+ *     [--server src/cli/main.ts | dist/artifact] [--server-log FILE] [--cpu-prof DIR] [--rgw]
+ *
+ * --rgw uses the S3 endpoint of ARTIFACT_TEST_RGW_* instead of the built-in store.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createHawkHeader, type HawkCredentials } from "../src/shared/hawk.ts";
-import { niceSlugid } from "../src/shared/slugid.ts";
-import { startQueueServer } from "../src/queue/server.ts";
 import { createTestBucket, rgwTarget } from "../test/support/rgw.ts";
+import { createRunningTask, percentile, runPhase } from "./bench-queue/load.ts";
+import { logPathOf, sampleProcess, startServerProcess } from "./bench-queue/server-process.ts";
 
 const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "50" },
-    pairs: { type: "string", default: "5000" },
+    pairs: { type: "string", default: "3000" },
+    warmup: { type: "string", default: "500" },
     bytes: { type: "string", default: "64" },
+    runs: { type: "string", default: "1" },
+    server: { type: "string", default: join(import.meta.dir, "../src/cli/main.ts") },
+    "server-log": { type: "string" },
+    "cpu-prof": { type: "string" },
     rgw: { type: "boolean", default: false },
   },
 });
+
 const clients = Number(values.clients);
 const pairs = Number(values.pairs);
+const warmupPairs = Number(values.warmup);
+const runs = Number(values.runs);
 const content = new Uint8Array(Number(values.bytes)).fill(97);
-const contentSha256 = new Bun.CryptoHasher("sha256").update(content).digest("hex");
 
-async function s3Option() {
-  if (!values.rgw) return undefined;
+/** Returns the --s3-* options of `artifact serve` for a fresh RGW bucket, or none for the built-in store. */
+async function s3Args(): Promise<string[]> {
+  if (!values.rgw) return [];
   const target = rgwTarget();
   if (!target) throw new Error("--rgw needs ARTIFACT_TEST_RGW_ENDPOINT and its keys in the environment");
   const bucket = await createTestBucket(target, "artifact-bench");
-  return { ...target, bucket, keyPrefix: "", addressing: "path" as const };
+  return [
+    "--s3-endpoint", target.endpoint,
+    "--s3-region", target.region,
+    "--s3-bucket", bucket,
+    "--s3-access-key-id", target.accessKeyId,
+    "--s3-secret-access-key", target.secretAccessKey,
+  ];
 }
 
-function call(rootUrl: string, credentials: HawkCredentials, method: string, path: string, body: unknown): Promise<Response> {
-  const url = new URL(`${rootUrl}/api/queue/v1${path}`);
-  return fetch(url, {
-    method,
-    headers: { authorization: createHawkHeader(method, url, credentials), "content-type": "application/json" },
-    body: JSON.stringify(body),
+async function measureOnce(run: number): Promise<Record<string, number | string>> {
+  const dataDir = mkdtempSync(join(tmpdir(), "artifact-bench-"));
+  const logPath = values["server-log"] ?? logPathOf(dataDir);
+  const accessToken = randomBytes(33).toString("base64url");
+  const server = await startServerProcess({
+    entry: resolve(values.server),
+    dataDir,
+    logPath,
+    rootAccessToken: accessToken,
+    extraArgs: await s3Args(),
+    cpuProfileDir: values["cpu-prof"] ? resolve(values["cpu-prof"]) : undefined,
   });
-}
 
-async function expectStatus(response: Response, status: number, what: string): Promise<void> {
-  if (response.status !== status) throw new Error(`${what} returned ${response.status}: ${await response.text()}`);
-  await response.arrayBuffer();
-}
+  try {
+    const credentials = { id: "root", key: accessToken };
+    const taskId = await createRunningTask(server.rootUrl, credentials);
+    const target = { rootUrl: server.rootUrl, credentials, taskId, content };
+    if (warmupPairs > 0) await runPhase(target, "warmup", warmupPairs, clients);
 
-const dataDir = mkdtempSync(join(tmpdir(), "artifact-bench-"));
-const server = await startQueueServer({ host: "127.0.0.1", port: 0, dataDir, s3: await s3Option(), logger: { log() {} } });
-const credentials = { id: server.rootCredentials.clientId, key: server.rootCredentials.accessToken };
-const api = (method: string, path: string, body: unknown) => call(server.rootUrl, credentials, method, path, body);
+    const before = sampleProcess(server.pid);
+    const loadCpuBefore = process.cpuUsage();
+    const result = await runPhase(target, "bench", pairs, clients);
+    const after = sampleProcess(server.pid);
+    const loadCpu = process.cpuUsage(loadCpuBefore);
+    const serverCpuSeconds = after.cpuSeconds - before.cpuSeconds;
 
-try {
-  const taskId = niceSlugid();
-  const now = Date.now();
-  await expectStatus(
-    await api("PUT", `/task/${taskId}`, {
-      taskQueueId: "bench/worker",
-      created: new Date(now).toISOString(),
-      deadline: new Date(now + 3_600_000).toISOString(),
-      expires: new Date(now + 86_400_000).toISOString(),
-      payload: {},
-      metadata: { name: "bench", description: "bench-queue", owner: "bench", source: "scripts/bench-queue.ts" },
-    }),
-    200,
-    "createTask",
-  );
-  await expectStatus(await api("POST", `/task/${taskId}/runs/0/claim`, { workerGroup: "bench", workerId: "bench" }), 200, "claimTask");
-
-  const body = {
-    storageType: "blob",
-    expires: new Date(now + 3_600_000).toISOString(),
-    contentType: "application/octet-stream",
-    contentSha256,
-    contentLength: content.byteLength,
-  };
-  const latencies: number[] = [];
-  let next = 0;
-
-  async function client(): Promise<void> {
-    while (next < pairs) {
-      const path = `/task/${taskId}/runs/0/artifacts/bench%2F${next++}`;
-      const createStarted = performance.now();
-      const created = await api("POST", path, body);
-      if (created.status !== 200) throw new Error(`createArtifact returned ${created.status}: ${await created.text()}`);
-      const { requests } = (await created.json()) as { requests: Array<{ url: string; method: string; headers: Record<string, string> }> };
-      const createMs = performance.now() - createStarted;
-
-      const put = await fetch(requests[0]!.url, { method: "PUT", headers: requests[0]!.headers, body: content });
-      await expectStatus(put, 200, "PUT");
-
-      const completeStarted = performance.now();
-      await expectStatus(await api("PUT", path, { etags: [] }), 204, "completeArtifact");
-      latencies.push(createMs + performance.now() - completeStarted);
-    }
-  }
-
-  const started = performance.now();
-  await Promise.all(Array.from({ length: clients }, client));
-  const seconds = (performance.now() - started) / 1000;
-
-  latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
-  console.log(
-    JSON.stringify({
+    return {
+      run,
       storage: values.rgw ? "ceph-rgw" : "built-in",
       clients,
       pairs,
+      warmupPairs,
       bytes: content.byteLength,
-      seconds: Number(seconds.toFixed(2)),
-      pairsPerSecond: Math.round(pairs / seconds),
-      p50Ms: Number(percentile(50)),
-      p99Ms: Number(percentile(99)),
-    }),
-  );
-} finally {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+      seconds: round(result.seconds, 2),
+      pairsPerSecond: Math.round(pairs / result.seconds),
+      p50Ms: round(percentile(result.latencies, 50), 1),
+      p95Ms: round(percentile(result.latencies, 95), 1),
+      p99Ms: round(percentile(result.latencies, 99), 1),
+      serverCpuSeconds: round(serverCpuSeconds, 2),
+      serverCpuMsPerPair: round((serverCpuSeconds * 1000) / pairs, 3),
+      loadCpuSeconds: round((loadCpu.user + loadCpu.system) / 1e6, 2),
+      serverRssMiB: round(after.rssMiB, 1),
+      serverPeakRssMiB: round(after.peakRssMiB, 1),
+      serverLogBytes: logPath === "/dev/null" ? 0 : statSync(logPath).size,
+      loadAverage1m: round(loadavg()[0]!, 2),
+    };
+  } finally {
+    const code = await server.stop();
+    if (code !== 0) console.error(`artifact serve exited with code ${code}; its log is ${logPath}`);
+    else rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const results: Array<Record<string, number | string>> = [];
+for (let run = 1; run <= runs; run++) {
+  const result = await measureOnce(run);
+  results.push(result);
+  console.log(JSON.stringify(result));
+}
+
+if (runs > 1) {
+  const keys = ["pairsPerSecond", "p50Ms", "p95Ms", "p99Ms", "serverCpuSeconds", "serverCpuMsPerPair", "loadCpuSeconds", "serverRssMiB", "serverPeakRssMiB"];
+  const medians = Object.fromEntries(keys.map((key) => [key, median(results.map((result) => result[key] as number))]));
+  console.log(JSON.stringify({ median: true, runs, clients, pairs, ...medians }));
 }
