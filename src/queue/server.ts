@@ -2,6 +2,7 @@
  * `artifact serve`: the queue API under `/api/queue/v1` on Bun.serve, with SQLite under the data
  * directory and either a configured S3 endpoint or the built-in store. The built-in store shares
  * the port: every path outside `/api/` goes to it, so its S3 endpoint is the queue's root URL.
+ * The queue's own S3 requests to the built-in store skip the loopback connection (inProcessFetch).
  */
 import type { Server } from "bun";
 import { S3Client } from "../signer/s3-client.ts";
@@ -16,8 +17,9 @@ import { openDatabase } from "./db/open.ts";
 import { ApiError, errorResponse } from "./http/api-error.ts";
 import { dispatch } from "./http/dispatch.ts";
 import { apiPrefix } from "./http/routes.ts";
+import { stderrLines } from "./line-buffer.ts";
 import { Sweeper } from "./sweeper.ts";
-import { openBuiltInStore, type EmbeddedStore } from "./store.ts";
+import { inProcessFetch, openBuiltInStore, type EmbeddedStore } from "./store.ts";
 import { serverOptionsOf } from "../store/server.ts";
 
 /** S3 settings of an external endpoint; without them the built-in store is used. */
@@ -50,10 +52,10 @@ export interface QueueServer {
 }
 
 export async function startQueueServer(options: QueueServerOptions): Promise<QueueServer> {
-  const logger = options.logger ?? createStructuredLogger();
+  const logger = options.logger ?? createStructuredLogger(stderrLines.write);
   if (options.s3) new S3Signer(options.s3); // checks the endpoint and prefix before anything starts
   const db = openDatabase(options.dataDir);
-  const store = options.s3 ? undefined : await openBuiltInStore(options.dataDir);
+  const store = options.s3 ? undefined : await openBuiltInStore(options.dataDir, logger);
 
   let handler: (request: Request, server: Server<undefined>) => Promise<Response> = async () =>
     errorResponse(new ApiError("InternalServerError", "the queue is starting"));
@@ -81,7 +83,8 @@ export async function startQueueServer(options: QueueServerOptions): Promise<Que
   const now = options.now ?? Date.now;
   const signer = new S3Signer(s3Config, () => new Date(now()));
   const settings = { ...defaultSettings, ...options.settings };
-  const context = new QueueContext(db, signer, new S3Client(signer), logger, settings, now);
+  const s3Client = new S3Client(signer, store ? inProcessFetch(store, s3Config.endpoint) : undefined);
+  const context = new QueueContext(db, signer, s3Client, logger, settings, now);
 
   const root = rootClient(options.dataDir, rootUrl, options.rootAccessToken);
   const authenticator = new Authenticator([root, ...(options.clients ?? [])], now);
@@ -90,6 +93,7 @@ export async function startQueueServer(options: QueueServerOptions): Promise<Que
   const sweeper = new Sweeper(context, options.sweepIntervalMs ?? 60_000);
   sweeper.start();
   logger.log("started", { rootUrl, storage: options.s3 ? s3Config.endpoint : "built-in", bucket: s3Config.bucket });
+  stderrLines.flush();
 
   return {
     rootUrl,
@@ -102,6 +106,7 @@ export async function startQueueServer(options: QueueServerOptions): Promise<Que
       await store?.close();
       db.close();
       logger.log("stopped", { rootUrl });
+      stderrLines.flush();
     },
   };
 }
@@ -129,7 +134,8 @@ async function route(
   return errorResponse(new ApiError("ResourceNotFound", `no endpoint at ${url.pathname}`));
 }
 
-function builtInS3Config(rootUrl: string, store: EmbeddedStore): S3Config {
+/** Returns the S3 settings that address the built-in store at the queue's root URL. */
+export function builtInS3Config(rootUrl: string, store: EmbeddedStore): S3Config {
   return {
     endpoint: new URL(rootUrl).origin,
     region: store.region,
