@@ -44,10 +44,10 @@ async function createOrResume(
 
   checkRunAcceptsArtifacts(context, requested);
   const created = await initiate(context, requested);
-  if (context.artifacts.insert(created)) return { record: created, requests: signUpload(context, created) };
+  if (context.artifacts.insert(created.record)) return created;
 
   // Another process inserted the artifact between the read and the insert: keep its upload.
-  if (created.uploadId) await abortQuietly(context, created.objectKey, created.uploadId);
+  if (created.record.uploadId) await abortQuietly(context, created.record.objectKey, created.record.uploadId);
   return resume(context, context.artifacts.get(requested.taskId, requested.runId, requested.name)!, requested);
 }
 
@@ -67,30 +67,33 @@ async function resume(
   if (stored.parts && !stored.uploadId) {
     // The earlier upload was aborted (stale, or its object failed the checks): start a new one.
     const restarted = await initiate(context, stored);
-    context.artifacts.setUploadId(stored, restarted.uploadId);
-    return { record: restarted, requests: signUpload(context, restarted) };
+    context.artifacts.setUploadId(stored, restarted.record.uploadId);
+    return restarted;
   }
   return { record: stored, requests: signUpload(context, stored) };
 }
 
-/** Checks the limits, then initiates the multipart upload when the artifact has parts. */
-async function initiate(context: QueueContext, record: ArtifactRecord): Promise<ArtifactRecord> {
+/**
+ * Checks the limits, initiates the multipart upload when the artifact has parts, and signs the
+ * upload's requests. A single-part artifact is signed once: that signature checks its limits and
+ * is the request returned.
+ */
+async function initiate(context: QueueContext, record: ArtifactRecord): Promise<{ record: ArtifactRecord; requests: SignedRequest[] }> {
   const headers = objectHeadersOf(record);
-  if (!record.parts) {
-    signOrReject(() => context.signer.signPutObject(record.objectKey, headers));
-    return record;
-  }
+  if (!record.parts) return { record, requests: signUpload(context, record) };
 
   signOrReject(() => {
     checkParts(record.parts!, record.transferLength);
     context.signer.signCreateMultipartUpload(record.objectKey, headers);
   });
+  let uploadId: string;
   try {
-    const uploadId = await context.s3.initiateMultipartUpload(record.objectKey, headers);
-    return { ...record, uploadId };
+    uploadId = await context.s3.initiateMultipartUpload(record.objectKey, headers);
   } catch (error) {
     throw storageFailure("CreateMultipartUpload", record.objectKey, error);
   }
+  const started = { ...record, uploadId };
+  return { record: started, requests: signUpload(context, started) };
 }
 
 function signUpload(context: QueueContext, record: ArtifactRecord): SignedRequest[] {
