@@ -110,11 +110,28 @@ export function stringToSign(amzDate: string, scope: CredentialScope, canonical:
   return [signingAlgorithm, amzDate, scopeString(scope), sha256Hex(canonical)].join("\n");
 }
 
+/**
+ * Signing keys by secret and scope. A key depends only on the secret, the date, the region and the
+ * service, so a day's requests share one key instead of four HMACs each. The cache is cleared
+ * when full, so new dates and secrets never grow it without bound.
+ */
+const signingKeys = new Map<string, Buffer>();
+const maxSigningKeys = 64;
+
+/** Returns the SigV4 signing key of `scope`; callers must not modify the returned buffer. */
 export function signingKey(secretAccessKey: string, scope: CredentialScope): Buffer {
+  const cacheKey = `${secretAccessKey}\n${scopeString(scope)}`;
+  const cached = signingKeys.get(cacheKey);
+  if (cached) return cached;
+
   const dateKey = hmac(`AWS4${secretAccessKey}`, scope.date);
   const regionKey = hmac(dateKey, scope.region);
   const serviceKey = hmac(regionKey, scope.service);
-  return hmac(serviceKey, "aws4_request");
+  const key = hmac(serviceKey, "aws4_request");
+
+  if (signingKeys.size >= maxSigningKeys) signingKeys.clear();
+  signingKeys.set(cacheKey, key);
+  return key;
 }
 
 export function hmac(key: string | Buffer, data: string): Buffer {
