@@ -17,6 +17,7 @@ import { niceSlugid } from "../src/shared/slugid.ts";
 import { parseByteSize } from "../src/upload/sizes.ts";
 import { createTestBucket, rgwTarget } from "../test/support/rgw.ts";
 import { writeRandomFile } from "../test/upload/support/files.ts";
+import { deleteObject, removeBucket } from "../test/upload/support/rgw-cleanup.ts";
 
 const { values } = parseArgs({
   options: {
@@ -62,17 +63,33 @@ async function startServe(dataDir: string, extraArgs: string[]): Promise<Server>
   };
 }
 
-async function serveArgsOf(target: string): Promise<string[]> {
-  if (target === "store") return [];
+/** Storage of one target: the serve flags, and cleanup that frees RGW's memory-backed OSD after each upload. */
+interface Storage {
+  serveArgs: string[];
+  deleteUpload(taskId: string): Promise<void>;
+  remove(): Promise<void>;
+}
+
+async function storageOf(target: string): Promise<Storage> {
+  if (target === "store") return { serveArgs: [], deleteUpload: async () => {}, remove: async () => {} };
+
   const rgw = rgwTarget();
   if (!rgw) throw new Error("ARTIFACT_TEST_RGW_* is not set; source the RGW env file first");
-  const bucket = await createTestBucket(rgw, "artifact-bench");
-  return ["--s3-endpoint", rgw.endpoint, "--s3-region", rgw.region, "--s3-bucket", bucket, "--s3-access-key-id", rgw.accessKeyId, "--s3-secret-access-key", rgw.secretAccessKey];
+  const bucket = await createTestBucket(rgw, "artifact-bench-upload");
+  return {
+    serveArgs: ["--s3-endpoint", rgw.endpoint, "--s3-region", rgw.region, "--s3-bucket", bucket, "--s3-access-key-id", rgw.accessKeyId, "--s3-secret-access-key", rgw.secretAccessKey],
+    deleteUpload: (taskId) => deleteObject(rgw, bucket, `${taskId}/0/public/bench.bin`),
+    remove: async () => {
+      await removeBucket(rgw, bucket);
+      await Bun.$`bash ${join(import.meta.dir, "rgw/gc.sh")}`.quiet().nothrow();
+    },
+  };
 }
 
 async function benchTarget(target: string, input: string, work: string): Promise<void> {
   const dataDir = join(work, `serve-${target}`);
-  const server = await startServe(dataDir, await serveArgsOf(target));
+  const storage = await storageOf(target);
+  const server = await startServe(dataDir, storage.serveArgs);
   try {
     const queue = new QueueClient({ rootUrl: server.rootUrl, credentials: { id: "root", key: server.accessToken } });
     const env = { ...process.env, TASKCLUSTER_ROOT_URL: server.rootUrl, TASKCLUSTER_CLIENT_ID: "root", TASKCLUSTER_ACCESS_TOKEN: server.accessToken };
@@ -92,6 +109,7 @@ async function benchTarget(target: string, input: string, work: string): Promise
       if (exitCode !== 0) throw new Error(`upload to ${target} exited ${exitCode}`);
 
       const summary = JSON.parse(output);
+      await storage.deleteUpload(taskId);
       console.log(
         `${target.padEnd(5)} concurrency ${concurrency.padStart(2)}: ${(size / 1048576).toFixed(0)} MiB in ${seconds.toFixed(2)} s wall, ` +
           `${(size / 1048576 / seconds).toFixed(1)} MiB/s, peak RSS ${(peakRss / 1048576).toFixed(1)} MiB, ${summary.parts} parts, ${summary.attempts} requests; ` +
@@ -100,6 +118,7 @@ async function benchTarget(target: string, input: string, work: string): Promise
     }
   } finally {
     await server.stop();
+    await storage.remove();
   }
 }
 

@@ -14,13 +14,20 @@ export interface BodySlice {
 
 /** Sends `request` with the file slice as body and returns the ETag of the stored object or part. */
 export async function sendSigned(request: SignedRequest, body: BodySlice, what: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+  const length = body.end - body.start;
+  const headers = lowercaseKeys(request.headers);
+  if (headers["content-length"] !== String(length)) {
+    throw new StorageRequestError(`${what} was signed for content-length ${headers["content-length"] ?? "(none)"} but has ${length} bytes`, undefined, undefined, undefined, "fail");
+  }
+
   let response: Response;
   try {
     response = await fetchImpl(request.url, {
       method: request.method,
-      headers: request.headers,
-      // An empty type keeps fetch from adding a Content-Type that was not signed.
-      body: Bun.file(body.path).slice(body.start, body.end, ""),
+      headers,
+      // A stream with the signed content-length: a Blob body would make fetch add a Content-Type
+      // that was not signed (Bun 1.4.5), and measured no faster.
+      body: Bun.file(body.path).slice(body.start, body.end).stream(),
       redirect: "manual",
     });
   } catch (error) {
@@ -38,4 +45,8 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
   const etag = response.headers.get("etag");
   if (!etag) throw new StorageRequestError(`${what} returned 200 without an ETag`, 200, undefined, undefined, "retry");
   return etag;
+}
+
+function lowercaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }

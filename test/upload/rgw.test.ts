@@ -9,6 +9,7 @@ import { DataError } from "../../src/shared/errors.ts";
 import { SigningQueue } from "./support/signing-queue.ts";
 import { hashFile, readStoredObject } from "./support/verify.ts";
 import { makeTempDir, writeRandomFile } from "./support/files.ts";
+import { removeBucket } from "./support/rgw-cleanup.ts";
 
 const mebibyte = 1024 * 1024;
 const fastRetries = { retries: 3, baseDelayMs: 10, maxDelayMs: 50 };
@@ -41,6 +42,7 @@ describeRgw("upload with signed requests", (target: S3Target) => {
 
   afterAll(async () => {
     await (await temp).remove();
+    if (bucket) await removeBucket(target, bucket);
     spawnSync("bash", ["scripts/rgw/gc.sh"], { stdio: "ignore" });
   });
 
