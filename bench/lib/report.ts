@@ -37,6 +37,7 @@ export function renderMarkdown(results: BenchResults, summaries: RowSummary[]): 
     renderStartup(results),
     renderHashing(results),
     results.concurrency ? renderConcurrency(results.concurrency) : "",
+    renderFailures(results),
     results.skipped.length > 0 ? `### Left out\n\n${results.skipped.map((reason) => `- ${reason}`).join("\n")}\n` : "",
   ]
     .filter(Boolean)
@@ -121,6 +122,16 @@ function renderTransfers(summaries: RowSummary[]): string {
     ...lines.map((line) => `| ${line} |`),
     "",
   ].join("\n");
+}
+
+function renderFailures(results: BenchResults): string {
+  const failed = results.transfers.filter((row) => row.failures.length > 0);
+  if (failed.length === 0) return "";
+  const lines = failed.map((row) => {
+    const lastLine = row.failures[0]!.trim().split("\n").slice(-2).join(" ").replaceAll("|", "\\|");
+    return `| ${row.scenario} | ${row.target} | ${formatBytes(row.sizeBytes)} ${row.file} | ${row.tool} | ${row.failures.length} of ${row.failures.length + row.runs.length} | ${lastLine} |`;
+  });
+  return ["### Failed runs", "", "| | target | file | tool | failed | last output |", "|---|---|---|---|---|---|", ...lines, ""].join("\n");
 }
 
 function renderRss(summaries: RowSummary[]): string {

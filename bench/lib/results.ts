@@ -16,6 +16,8 @@ export interface TransferRow {
   /** The tool every ratio of this group is taken against. */
   isFloor: boolean;
   runs: Measurement[];
+  /** One line per failed run: the tool's exit code and last output lines. */
+  failures: string[];
 }
 
 export interface HashRow {

@@ -14,7 +14,9 @@ export interface RowSummary {
   serverCpuSecondsPerGiB: number;
 }
 
-export function summarizeRows(rows: TransferRow[]): RowSummary[] {
+/** Summarizes every row with at least one successful run; rows whose runs all failed are left out. */
+export function summarizeRows(allRows: TransferRow[]): RowSummary[] {
+  const rows = allRows.filter((row) => row.runs.length > 0);
   return rows.map((row) => {
     const group = rows.filter((other) => other.scenario === row.scenario && other.target === row.target && other.file === row.file && other.sizeBytes === row.sizeBytes);
     const floor = group.find((other) => other.isFloor);

@@ -5,6 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { UnavailableError } from "../../src/shared/errors.ts";
 import type { Tools } from "../lib/commands.ts";
 import { measure, type CommandSpec } from "../lib/measure.ts";
 import type { FileKind, TransferRow } from "../lib/results.ts";
@@ -108,15 +109,24 @@ async function measureCandidates(
     command: displayCommand(candidate.spec(1), placeholdersOf(context, file)),
     isFloor: candidate.isFloor,
     runs: [],
+    failures: [],
   }));
 
   for (let run = 1; run <= context.runs; run++) {
     for (const [index, candidate] of candidates.entries()) {
-      const measurement = await measure(candidate.spec(run), context.target.serverPids, context.workDir);
-      rows[index]!.runs.push(measurement);
+      const prefix = `${context.target.name} ${scenario} ${file.kind} run ${run}/${context.runs} ${candidate.tool}`;
+      try {
+        const measurement = await measure(candidate.spec(run), context.target.serverPids, context.workDir);
+        rows[index]!.runs.push(measurement);
+        context.log(`${prefix}: ${measurement.wallSeconds.toFixed(2)} s, ${measurement.peakRssMiB.toFixed(0)} MiB`);
+      } catch (error) {
+        // A failing tool is a finding for the report, so the other tools are still measured.
+        if (!(error instanceof UnavailableError)) throw error;
+        rows[index]!.failures.push(error.message);
+        context.log(`${prefix} failed: ${error.message.split("\n").slice(-1)[0]}`);
+      }
       afterEach();
       if (candidate.key) await deleteObject(context.target, candidate.key(run));
-      context.log(`${context.target.name} ${scenario} ${file.kind} run ${run}/${context.runs} ${candidate.tool}: ${measurement.wallSeconds.toFixed(2)} s, ${measurement.peakRssMiB.toFixed(0)} MiB`);
     }
     await context.target.reclaimSpace();
   }

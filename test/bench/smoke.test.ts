@@ -63,6 +63,7 @@ describe(`benchmark smoke run (targets: ${targets}${isRoot ? "" : "; concurrency
 
   test("measurements are positive", () => {
     for (const row of results.transfers) {
+      expect(row.failures).toEqual([]);
       expect(row.runs.length).toBe(1);
       expect(row.runs[0]!.wallSeconds).toBeGreaterThan(0);
       expect(row.runs[0]!.peakRssMiB).toBeGreaterThan(0);
