@@ -2,9 +2,11 @@
  * Benchmark of `artifact download` against plain `curl -o` of the same presigned URL. It starts
  * `artifact serve` (the built-in store, or Ceph RGW from ARTIFACT_TEST_RGW_*) and uploads one
  * random file. Then it alternates curl and the download command, which also verifies all four
- * values, and prints the median wall times, their ratio and each command's peak RSS.
+ * values, and prints the median wall times, their ratio and each command's peak RSS. Several
+ * comma-separated binaries take turns within each run, so builds compare back to back on a busy
+ * machine.
  *
- *   bun scripts/bench-download.ts [--size 1GiB] [--targets store,rgw] [--runs 3] [--binary dist/artifact]
+ *   bun scripts/bench-download.ts [--size 1GiB] [--targets store,rgw] [--runs 3] [--binary dist/artifact[,other]]
  *
  * Figures depend on the machine and on what else runs on it; report them with both.
  */
@@ -31,7 +33,7 @@ const { values } = parseArgs({
 
 const size = parseByteSize("size", values.size!);
 const runs = Number(values.runs);
-const command = values.binary ? [values.binary] : [process.execPath, join(import.meta.dir, "../src/cli/main.ts")];
+const commands = values.binary ? values.binary.split(",").map((binary) => [binary]) : [[process.execPath, join(import.meta.dir, "../src/cli/main.ts")]];
 const mebibyte = 1024 * 1024;
 
 interface Measurement {
@@ -95,7 +97,7 @@ async function benchTarget(target: string, input: string, work: string): Promise
     const queue = new QueueClient({ rootUrl: serve.rootUrl, credentials: { id: serve.credentials.clientId, key: serve.credentials.accessToken } });
     const output = join(work, "output.bin");
     const curlRuns: Measurement[] = [];
-    const downloadRuns: Measurement[] = [];
+    const downloadRuns: Measurement[][] = commands.map(() => []);
 
     for (let run = 0; run < runs; run++) {
       const { url } = await queue.artifactLocation(task.taskId, 0, "public/bench.bin");
@@ -103,19 +105,24 @@ async function benchTarget(target: string, input: string, work: string): Promise
       await rm(output, { force: true });
 
       const downloadArgs = ["download", task.taskId, "0", "public/bench.bin", "-o", output, "-q"];
-      downloadRuns.push(await measure([...command, ...downloadArgs], { ...process.env, ...task.env }));
-      await rm(output, { force: true });
+      for (const [index, command] of commands.entries()) {
+        downloadRuns[index]!.push(await measure([...command, ...downloadArgs], { ...process.env, ...task.env }));
+        await rm(output, { force: true });
+      }
     }
 
     const curlSeconds = median(curlRuns.map((run) => run.seconds));
-    const downloadSeconds = median(downloadRuns.map((run) => run.seconds));
     const peak = (list: Measurement[]): string => (Math.max(...list.map((run) => run.peakRssBytes)) / mebibyte).toFixed(1);
-    console.log(
-      `${target.padEnd(5)} ${(size / mebibyte).toFixed(0)} MiB, median of ${runs}: curl -o ${curlSeconds.toFixed(2)} s ` +
-        `(${(size / mebibyte / curlSeconds).toFixed(0)} MiB/s, peak RSS ${peak(curlRuns)} MiB), ` +
-        `artifact download ${downloadSeconds.toFixed(2)} s (${(size / mebibyte / downloadSeconds).toFixed(0)} MiB/s, peak RSS ${peak(downloadRuns)} MiB), ` +
-        `ratio ${(downloadSeconds / curlSeconds).toFixed(2)}x`,
-    );
+    const rate = (seconds: number): string => (size / mebibyte / seconds).toFixed(0);
+    console.log(`${target.padEnd(5)} ${(size / mebibyte).toFixed(0)} MiB, median of ${runs}: curl -o ${curlSeconds.toFixed(2)} s (${rate(curlSeconds)} MiB/s, peak RSS ${peak(curlRuns)} MiB)`);
+    for (const [index, command] of commands.entries()) {
+      const downloadSeconds = median(downloadRuns[index]!.map((run) => run.seconds));
+      const all = downloadRuns[index]!.map((run) => run.seconds.toFixed(2)).join(" ");
+      console.log(
+        `  ${command.at(-1)}: artifact download ${downloadSeconds.toFixed(2)} s (${rate(downloadSeconds)} MiB/s, peak RSS ${peak(downloadRuns[index]!)} MiB, runs ${all}), ` +
+          `ratio ${(downloadSeconds / curlSeconds).toFixed(2)}x`,
+      );
+    }
   } finally {
     await serve.stop();
   }

@@ -1,6 +1,7 @@
-/** Options shared by the commands that name an artifact: its reference and the retry settings. */
+/** Options shared by the commands that name an artifact: its reference, the retry settings and the timeout. */
 import { UsageError } from "../shared/errors.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "../shared/retry.ts";
+import { defaultIdleTimeoutMs } from "../download/download.ts";
 
 /** Positionals and options of the three forms: TASKID RUNID NAME, --latest TASKID NAME, --url URL. */
 export const referenceArgs = {
@@ -19,6 +20,20 @@ export const retryArgs = {
   "retry-delay": { type: "string", description: `Upper bound of the first backoff delay, in milliseconds (default ${defaultRetryPolicy.baseDelayMs}); it doubles per retry up to 30 s` },
 } as const;
 
+export const timeoutArgs = {
+  "idle-timeout": {
+    type: "string",
+    description: `Seconds without a byte from the queue or the storage before an attempt is given up and retried (default ${defaultIdleTimeoutMs / 1000})`,
+  },
+} as const;
+
+/** Returns the idle timeout in milliseconds. */
+export function idleTimeoutMsOf(args: { "idle-timeout"?: string }): number {
+  const text = args["idle-timeout"];
+  if (text === undefined) return defaultIdleTimeoutMs;
+  return parseCount("--idle-timeout", text, 3600, 1) * 1000;
+}
+
 export function retryPolicyOf(args: { retries?: string; "retry-delay"?: string }): RetryPolicy {
   return {
     ...defaultRetryPolicy,
@@ -27,9 +42,9 @@ export function retryPolicyOf(args: { retries?: string; "retry-delay"?: string }
   };
 }
 
-function parseCount(option: string, text: string, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) > max) {
-    throw new UsageError(`invalid ${option} ${JSON.stringify(text)}`, { hint: `pass a whole number from 0 to ${max}` });
+function parseCount(option: string, text: string, max: number, min = 0): number {
+  if (!/^\d+$/.test(text) || Number(text) > max || Number(text) < min) {
+    throw new UsageError(`invalid ${option} ${JSON.stringify(text)}`, { hint: `pass a whole number from ${min} to ${max}` });
   }
   return Number(text);
 }

@@ -8,7 +8,7 @@ import { UsageError } from "../shared/errors.ts";
 import { createProgress, progressModeFor } from "../shared/progress.ts";
 import { defineArtifactCommand } from "./command.ts";
 import { queueConfigOf } from "./options.ts";
-import { referenceArgs, referenceOptionArgs, retryArgs, retryPolicyOf } from "./artifact-args.ts";
+import { idleTimeoutMsOf, referenceArgs, referenceOptionArgs, retryArgs, retryPolicyOf, timeoutArgs } from "./artifact-args.ts";
 
 export default defineArtifactCommand({
   meta: {
@@ -20,6 +20,7 @@ export default defineArtifactCommand({
     output: { type: "string", alias: "o", description: "Output file, or - for stdout (default: the last segment of the name, in the current directory)" },
     ...referenceOptionArgs,
     ...retryArgs,
+    ...timeoutArgs,
   },
   async run({ args, logger }) {
     const { reference } = parseReference(args._, { latest: args.latest, url: args.url });
@@ -27,7 +28,8 @@ export default defineArtifactCommand({
 
     const config = queueConfigOf(args);
     const retryPolicy = retryPolicyOf(args);
-    const queue = new QueueClient({ ...config, retryPolicy, logger });
+    const idleTimeoutMs = idleTimeoutMsOf(args);
+    const queue = new QueueClient({ ...config, retryPolicy, logger, requestTimeoutMs: idleTimeoutMs });
     const output = openOutput(args.output ?? defaultOutputPath(reference.name));
     const mode = progressModeFor(args.quiet);
 
@@ -38,6 +40,7 @@ export default defineArtifactCommand({
         locate: locatorFor(queue, reference),
         output,
         retryPolicy,
+        idleTimeoutMs,
         logger,
         createProgress: (totalBytes) => createProgress({ label: `download ${reference.name}`, totalBytes, mode }),
       });

@@ -5,7 +5,7 @@ import { verifyFile } from "../download/verify-file.ts";
 import { createProgress, progressModeFor } from "../shared/progress.ts";
 import { defineArtifactCommand } from "./command.ts";
 import { queueConfigOf } from "./options.ts";
-import { referenceArgs, referenceOptionArgs, retryArgs, retryPolicyOf } from "./artifact-args.ts";
+import { idleTimeoutMsOf, referenceArgs, referenceOptionArgs, retryArgs, retryPolicyOf, timeoutArgs } from "./artifact-args.ts";
 
 export default defineArtifactCommand({
   meta: {
@@ -17,12 +17,13 @@ export default defineArtifactCommand({
     file: { type: "positional", required: false, description: "The local file to check" },
     ...referenceOptionArgs,
     ...retryArgs,
+    ...timeoutArgs,
   },
   async run({ args, logger }) {
     const { reference, rest } = parseReference(args._, { latest: args.latest, url: args.url }, ["FILE"]);
     const file = rest[0]!;
     const retryPolicy = retryPolicyOf(args);
-    const queue = new QueueClient({ ...queueConfigOf(args), retryPolicy, logger });
+    const queue = new QueueClient({ ...queueConfigOf(args), retryPolicy, logger, requestTimeoutMs: idleTimeoutMsOf(args) });
 
     const { expected } = await locatorFor(queue, reference)();
     const progress = createProgress({ label: `verify ${file}`, totalBytes: expected.contentLength, mode: progressModeFor(args.quiet) });

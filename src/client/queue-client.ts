@@ -25,6 +25,8 @@ export interface QueueClientOptions {
   retryPolicy?: RetryPolicy;
   logger?: Logger;
   fetch?: typeof fetch;
+  /** Each attempt of a request is aborted (and retried) when its answer takes longer; no limit by default. */
+  requestTimeoutMs?: number;
 }
 
 /** A non-2xx answer of the queue, with its Taskcluster error code. */
@@ -49,6 +51,7 @@ export class QueueClient {
   private readonly retryPolicy: RetryPolicy;
   private readonly logger: Logger;
   private readonly fetchImpl: typeof fetch;
+  private readonly requestTimeoutMs: number | undefined;
 
   constructor(options: QueueClientOptions) {
     this.rootUrl = options.rootUrl.replace(/\/+$/, "");
@@ -56,6 +59,7 @@ export class QueueClient {
     this.retryPolicy = options.retryPolicy ?? defaultRetryPolicy;
     this.logger = options.logger ?? silentLogger;
     this.fetchImpl = options.fetch ?? fetch;
+    this.requestTimeoutMs = options.requestTimeoutMs;
   }
 
   /** Returns the absolute URL of an API path such as `/task/abc/status`. */
@@ -140,6 +144,9 @@ export class QueueClient {
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
           redirect: "manual",
+          signal: this.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(this.requestTimeoutMs),
+        }).catch((error: unknown) => {
+          throw timedOut(error) ? new Error(`no answer within ${this.requestTimeoutMs! / 1000} s (timed out)`) : error;
         });
         if (answer.status >= 500) throw await apiErrorOf(answer, method, url);
         return answer;
@@ -180,6 +187,10 @@ async function apiErrorOf(response: Response, method: string, url: URL): Promise
     // The body is not JSON (a proxy's HTML page, say); its first 500 characters stand as the message.
   }
   return new QueueApiError(response.status, code, message, method, url.pathname);
+}
+
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && error.name === "TimeoutError";
 }
 
 function describe(error: unknown): string {

@@ -24,6 +24,8 @@ export interface DownloadOptions {
   retryPolicy?: RetryPolicy;
   /** Retries of a storage 404 or 403 for an artifact the queue calls present; 3 by default. */
   storageDeniedRetries?: number;
+  /** An attempt that receives no bytes for this long is aborted and retried; 30 s by default. */
+  idleTimeoutMs?: number;
   logger?: Logger;
   createProgress?: (totalBytes: number) => ProgressReporter;
   fetch?: typeof fetch;
@@ -40,6 +42,8 @@ export interface DownloadResult extends ObservedValues {
   resumedAt: number[];
   seconds: number;
 }
+
+export const defaultIdleTimeoutMs = 30_000;
 
 /** A presigned URL this close to its expiry is replaced before the next GET. */
 const expiryMarginMs = 30_000;
@@ -75,7 +79,13 @@ async function runDownload(options: DownloadOptions): Promise<DownloadResult> {
       refreshNeeded = false;
     }
 
-    await getObject({ url: location.url, state, fetch: options.fetch ?? fetch, onBytes: (count) => progress?.advance(count) });
+    await getObject({
+      url: location.url,
+      state,
+      fetch: options.fetch ?? fetch,
+      onBytes: (count) => progress?.advance(count),
+      idleTimeoutMs: options.idleTimeoutMs ?? defaultIdleTimeoutMs,
+    });
     return state.finish();
   };
 

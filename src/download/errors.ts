@@ -88,6 +88,17 @@ export class NetworkError extends DownloadError {
   }
 }
 
+/** The storage sent no answer, or no further bytes, for the idle timeout; the next attempt resumes. */
+export class StorageTimeoutError extends DownloadError {
+  constructor(name: string, origin: string, offset: number, transferLength: number, timeoutMs: number) {
+    const waited = `${timeoutMs / 1000} s`;
+    const where = offset > 0 ? `after byte ${offset} of ${transferLength}` : `before the first of ${transferLength} bytes`;
+    super(`GET of ${name} from ${origin} timed out: no bytes for ${waited} ${where}`, ExitCode.unavailable, "resume", {
+      hint: `check the storage and the network, or raise --idle-timeout (now ${waited})`,
+    });
+  }
+}
+
 /** The storage ignored or rejected a Range request in a way that rules out resuming. */
 export class ResumeRejectedError extends DownloadError {
   constructor(name: string, reason: string) {

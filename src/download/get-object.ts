@@ -4,7 +4,16 @@
  * come from the same object. Redirects are not followed, and the body is never decompressed
  * by fetch, because the raw bytes are what the transfer hash covers.
  */
-import { DownloadError, NetworkError, ResumeRejectedError, TransferMismatchError, TruncatedTransferError, type Mismatch } from "./errors.ts";
+import {
+  DownloadError,
+  NetworkError,
+  ResumeRejectedError,
+  StorageTimeoutError,
+  TransferMismatchError,
+  TruncatedTransferError,
+  type Mismatch,
+} from "./errors.ts";
+import { IdleTimer } from "./idle-timer.ts";
 import { Meter, sameSha256 } from "./meter.ts";
 import { checkObjectMetadata, parseContentRange, storageStatusError } from "./storage-response.ts";
 import type { TransferState } from "./transfer-state.ts";
@@ -15,25 +24,41 @@ export interface GetObjectOptions {
   state: TransferState;
   fetch: typeof fetch;
   onBytes: (count: number) => void;
+  /** An attempt that receives nothing for this long is aborted and may be resumed. */
+  idleTimeoutMs: number;
 }
 
 /** Sends the GET and streams its body into the state; throws a DownloadError for any fault. */
 export async function getObject(options: GetObjectOptions): Promise<void> {
+  const timer = new IdleTimer(options.idleTimeoutMs);
+  timer.arm();
+  try {
+    await getObjectWithin(options, timer);
+  } catch (error) {
+    if (!timer.fired) throw error;
+    const { state } = options;
+    throw new StorageTimeoutError(state.name, new URL(options.url).origin, state.offset, state.expected.transferLength, timer.timeoutMs);
+  } finally {
+    timer.pause();
+  }
+}
+
+async function getObjectWithin(options: GetObjectOptions, timer: IdleTimer): Promise<void> {
   const { state } = options;
   const resumeAt = state.etag && state.offset > 0 ? state.offset : 0;
   if (resumeAt === 0 && state.offset > 0) restartFromZero(options, "the storage sent no ETag to resume against");
 
-  const response = await send(options, resumeAt);
+  const response = await send(options, resumeAt, timer.signal);
   const startedAt = await checkStart(response, options, resumeAt);
   checkObjectMetadata(response.headers, state.expected, state.name);
   await checkTransferHeaders(response, state, startedAt);
 
   if (startedAt === 0) state.etag = response.headers.get("etag") ?? undefined;
   else state.resumedAt.push(startedAt);
-  await readBody(response, state, options.onBytes);
+  await readBody(response, state, options.onBytes, timer);
 }
 
-async function send(options: GetObjectOptions, resumeAt: number): Promise<Response> {
+async function send(options: GetObjectOptions, resumeAt: number, signal: AbortSignal): Promise<Response> {
   const headers: Record<string, string> = { "accept-encoding": "identity" };
   if (resumeAt > 0) {
     headers.range = `bytes=${resumeAt}-`;
@@ -41,7 +66,7 @@ async function send(options: GetObjectOptions, resumeAt: number): Promise<Respon
   }
 
   try {
-    return await options.fetch(options.url, { headers, decompress: false, redirect: "manual" });
+    return await options.fetch(options.url, { headers, decompress: false, redirect: "manual", signal });
   } catch (error) {
     throw new NetworkError(options.state.name, new URL(options.url).origin, error);
   }
@@ -132,7 +157,7 @@ async function measureBody(response: Response, state: TransferState, startedAt: 
   return mismatches;
 }
 
-async function readBody(response: Response, state: TransferState, onBytes: (count: number) => void): Promise<void> {
+async function readBody(response: Response, state: TransferState, onBytes: (count: number) => void, timer: IdleTimer): Promise<void> {
   if (!response.body) {
     if (!state.complete) throw new TruncatedTransferError(state.name, state.offset, state.expected.transferLength);
     return;
@@ -142,15 +167,18 @@ async function readBody(response: Response, state: TransferState, onBytes: (coun
   try {
     for (;;) {
       let result: Awaited<ReturnType<typeof reader.read>>;
+      timer.arm();
       try {
         result = await reader.read();
       } catch (error) {
         throw new TruncatedTransferError(state.name, state.offset, state.expected.transferLength, error);
       }
+      timer.pause();
       if (result.done) break;
 
+      const count = result.value.length;
       await state.accept(result.value);
-      onBytes(result.value.length);
+      onBytes(count);
     }
   } finally {
     await reader.cancel().catch(() => undefined);

@@ -96,6 +96,41 @@ describeEachBackend("download command faults", (backend) => {
     expectNoOutput(path);
   });
 
+  test("stalled once resumes at the offset reached", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("stalled-once.out"), "--json", "--idle-timeout", "1"], {
+      fault: { kind: "stall", afterBytes: 1_000_000, ms: 5_000 },
+    });
+    const summary = JSON.parse(result.stdout.toString()) as { attempts: number; resumedAt: number[] };
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(readFileSync(output("stalled-once.out")), content)).toBe(0);
+    expect(summary.attempts).toBe(2);
+    expect(summary.resumedAt).toHaveLength(1);
+    expect(summary.resumedAt[0]).toBeGreaterThan(0);
+    expect(proxy.requests.at(-1)!.headers.range).toBe(`bytes=${summary.resumedAt[0]}-`);
+    expect(result.stderr).toMatch(/GET of public\/plain\.bin from \S+ timed out: no bytes for 1 s after byte \d+ of 2097169; .*retry 1 in/);
+  });
+
+  test("stalled every time exits 69", async () => {
+    const path = output("always-stalled.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path, "-q", "--idle-timeout", "1"], {
+      fault: { kind: "stall", afterBytes: 300_000, ms: 3_000 },
+      times: 100,
+    });
+
+    expect(result.exitCode).toBe(69);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/download failed: GET of public\/plain\.bin from \S+ timed out: no bytes for 1 s (after byte \d+|before the first) of 2097169( bytes)? after 4 attempts/);
+    expectNoOutput(path);
+  });
+
+  test("--idle-timeout 0 exits 64", async () => {
+    const result = await runArtifact(["download", task.taskId, "0", "public/plain.bin", "--idle-timeout", "0"], task.env);
+
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain('invalid --idle-timeout "0"');
+  });
+
   test("flipped byte once is retried", async () => {
     const result = await download([task.taskId, "0", "public/plain.bin", "-o", output("flip-once.out")], { fault: { kind: "flip", offset: 4321 } });
 

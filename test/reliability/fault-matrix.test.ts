@@ -105,12 +105,10 @@ describe("fault matrix (built-in store)", () => {
     return new Uint8Array(await response.arrayBuffer());
   };
 
-  // NOTE: neither upload nor download has a timeout for a connection that stops sending, so this
-  // test fails today and is marked failing: the command waits out the whole stall and succeeds.
-  test.failing("download: stalled connection times out", async () => {
+  test("download: stalled connection times out", async () => {
     const output = join(directory, "stalled.bin");
     const started = performance.now();
-    const result = await throughProxy(["download", taskId, "0", "public/seed.bin", "-o", output, "-q", "--retries", "0"], {
+    const result = await throughProxy(["download", taskId, "0", "public/seed.bin", "-o", output, "-q", "--retries", "0", "--idle-timeout", "1"], {
       fault: { kind: "stall", afterBytes: 1000, ms: stallMs },
       method: "GET",
     });
