@@ -3,6 +3,7 @@ import { UsageError } from "../shared/errors.ts";
 import type { Addressing } from "../signer/types.ts";
 import { readClientsFile } from "../queue/auth/clients.ts";
 import { startQueueServer, type ExternalS3 } from "../queue/server.ts";
+import { testSweepOf } from "../queue/sweeper.ts";
 import { defineArtifactCommand } from "./command.ts";
 
 const s3Args = {
@@ -27,6 +28,8 @@ export default defineArtifactCommand({
     ...s3Args,
   },
   async run({ args }) {
+    const staleUploadAgeMs = integerOption("--stale-upload-hours", args["stale-upload-hours"], 1, 24 * 365) * 3_600_000;
+    const testSweep = testSweepOf(process.env);
     const server = await startQueueServer({
       host: args.host,
       port: integerOption("--port", args.port, 0, 65535),
@@ -35,8 +38,9 @@ export default defineArtifactCommand({
       s3: externalS3Of(args, process.env),
       clients: args["clients-file"] ? readClientsFile(args["clients-file"]) : [],
       rootAccessToken: process.env.ARTIFACT_ROOT_ACCESS_TOKEN || undefined,
+      sweepIntervalMs: testSweep.intervalMs,
       settings: {
-        staleUploadAgeMs: integerOption("--stale-upload-hours", args["stale-upload-hours"], 1, 24 * 365) * 3_600_000,
+        staleUploadAgeMs: testSweep.staleUploadAgeMs ?? staleUploadAgeMs,
         verifyMultipartMaxBytes: integerOption("--verify-max-bytes", args["verify-max-bytes"], 0, Number.MAX_SAFE_INTEGER),
       },
     });

@@ -4,6 +4,7 @@
  * configured age and never completed. An aborted artifact stays recorded and not present, so the
  * completion gate still names it, and createArtifact with the same body starts a new upload.
  */
+import { UsageError } from "../shared/errors.ts";
 import type { QueueContext } from "./context.ts";
 import type { ArtifactRecord } from "./db/artifacts.ts";
 
@@ -86,4 +87,26 @@ export class Sweeper {
       return false;
     }
   }
+}
+
+/**
+ * Reads the sweeper's test hook, which is not a public option: ARTIFACT_TEST_SWEEP_INTERVAL_MS
+ * sets how often the server sweeps, and ARTIFACT_TEST_STALE_UPLOAD_MS how old a multipart upload
+ * must be to count as stale. Crash tests use them to watch a sweep abort an abandoned upload
+ * without waiting a minute for the sweep and the hour that --stale-upload-hours allows at least.
+ */
+export function testSweepOf(env: NodeJS.ProcessEnv): { intervalMs?: number; staleUploadAgeMs?: number } {
+  return {
+    intervalMs: millisecondsOf(env, "ARTIFACT_TEST_SWEEP_INTERVAL_MS"),
+    staleUploadAgeMs: millisecondsOf(env, "ARTIFACT_TEST_STALE_UPLOAD_MS"),
+  };
+}
+
+function millisecondsOf(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 100) {
+    throw new UsageError(`invalid ${name} ${JSON.stringify(text)}`, { hint: "give milliseconds from 100 to 999999999, or unset it" });
+  }
+  return Number(text);
 }

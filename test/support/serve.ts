@@ -13,6 +13,10 @@ export interface ServeOptions {
   dataDir?: string;
   s3?: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; prefix?: string };
   extraArgs?: string[];
+  /** Fixed port, for a restart that clients reach at the same root URL; a free port by default. */
+  port?: number;
+  /** Variables added to the server's environment. */
+  env?: Record<string, string>;
   /** Milliseconds to wait for `listening on`. */
   startTimeoutMs?: number;
 }
@@ -21,6 +25,8 @@ export interface RunningServe {
   rootUrl: string;
   credentials: { clientId: string; accessToken: string };
   dataDir: string;
+  /** Process id of the server, for memory readings and kill -9. */
+  pid: number;
   /** Lines the server wrote to stderr so far. */
   stderr: string[];
   /** Sends SIGTERM and waits for the exit; removes the data directory unless it was given. */
@@ -34,13 +40,13 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
   const command = process.env.ARTIFACT_TEST_BINARY
     ? [process.env.ARTIFACT_TEST_BINARY]
     : [process.execPath, join(repository, "src/cli/main.ts")];
-  const args = ["serve", "--port", "0", "--data-dir", dataDir, ...s3Args(options.s3), ...(options.extraArgs ?? [])];
+  const args = ["serve", "--port", String(options.port ?? 0), "--data-dir", dataDir, ...s3Args(options.s3), ...(options.extraArgs ?? [])];
 
   const child = Bun.spawn([...command, ...args], {
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",
-    env: { ...process.env, ARTIFACT_ROOT_ACCESS_TOKEN: "" },
+    env: { ...process.env, ARTIFACT_ROOT_ACCESS_TOKEN: "", ...options.env },
   });
   const stderr: string[] = [];
   const rootUrl = await waitForListening(child, stderr, options.startTimeoutMs ?? 15_000);
@@ -50,6 +56,7 @@ export async function startServe(options: ServeOptions = {}): Promise<RunningSer
     rootUrl,
     credentials: { clientId: credentials.clientId, accessToken: credentials.accessToken },
     dataDir,
+    pid: child.pid,
     stderr,
     stop: async () => {
       child.kill("SIGTERM");

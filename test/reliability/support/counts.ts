@@ -14,6 +14,10 @@ export const counts = {
   loadRequests: nightly ? 10_000 : 2_000,
   /** Clients sending at once in the load test. */
   loadConcurrency: 200,
+  /** `artifact upload` runs killed at a random point of a multipart upload, then run again. */
+  clientCrashTrials: nightly ? 10 : 3,
+  /** Concurrent uploads while `artifact serve` is killed. */
+  serveCrashUploads: nightly ? 50 : 20,
 } as const;
 
 /** Seed of every property run, printed so a failure can be replayed with ARTIFACT_RELIABILITY_SEED. */

@@ -3,14 +3,13 @@
  * or its built-in store,
  * with its pid for memory readings and liveness checks, and Hawk-signed requests to its API.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createHawkHeader, type HawkCredentials } from "../../../src/shared/hawk.ts";
 import { niceSlugid } from "../../../src/shared/slugid.ts";
 import { createTestBucket, type S3Target } from "../../support/rgw.ts";
 import { startServe, type RunningServe, type ServeOptions } from "../../support/serve.ts";
 
 export interface ReliabilityServer extends RunningServe {
-  pid: number;
   root: HawkCredentials;
   /** Sends a request to `<rootUrl>/api/queue/v1<path>`, signed as `credentials` (root by default; null for none). */
   api(method: string, path: string, body?: unknown, credentials?: HawkCredentials | null): Promise<Response>;
@@ -29,12 +28,11 @@ export async function startReliabilityServer(target: S3Target | undefined, optio
     secretAccessKey: target.secretAccessKey,
   };
   const serve = await startServe({ s3, ...options });
-  const pid = servePid(serve.dataDir);
+  const pid = serve.pid;
   const root = { id: serve.credentials.clientId, key: serve.credentials.accessToken };
 
   return {
     ...serve,
-    pid,
     root,
     api: (method, path, body, credentials = root) => signedFetch(serve.rootUrl, method, path, body, credentials),
     rss: () => residentBytes(pid),
@@ -49,24 +47,6 @@ export function signedFetch(rootUrl: string, method: string, path: string, body:
   if (body !== undefined) headers["content-type"] = "application/json";
   const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
   return fetch(url, { method, headers, body: text, redirect: "manual" });
-}
-
-/**
- * Finds the pid of the `artifact serve` process that runs on `dataDir`. The test helper that
- * starts it does not return the pid, and the data directory is unique to one server.
- */
-function servePid(dataDir: string): number {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // the process exited while the list was read
-    }
-    if (argv.includes("serve") && argv.includes(dataDir)) return Number(entry);
-  }
-  throw new Error(`no artifact serve process runs with --data-dir ${dataDir}`);
 }
 
 /** Reads VmRSS from /proc/<pid>/status, in bytes. */
