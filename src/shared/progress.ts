@@ -17,8 +17,8 @@ export interface ProgressReporter {
 export interface ProgressOptions {
   /** Line prefix naming the transfer, for example `upload public/build.tar.gz`. */
   label: string;
-  /** Bytes expected in total, for the percentage and the ETA. */
-  totalBytes: number;
+  /** Bytes expected in total, for the percentage and the ETA; undefined when unknown, as for stdin. */
+  totalBytes: number | undefined;
   mode: ProgressMode;
   write?: (text: string) => void;
   /** Clock in milliseconds, `performance.now` by default. */
@@ -85,9 +85,11 @@ export function createProgress(options: ProgressOptions): ProgressReporter {
   };
 }
 
-/** Formats `12.0 MiB of 300.0 MiB (4%), 85.3 MiB/s, ETA 3 s`. */
-export function describeProgress(doneBytes: number, totalBytes: number, elapsedMs: number): string {
+/** Formats `12.0 MiB of 300.0 MiB (4%), 85.3 MiB/s, ETA 3 s`, or `12.0 MiB, 85.3 MiB/s` without a total. */
+export function describeProgress(doneBytes: number, totalBytes: number | undefined, elapsedMs: number): string {
   const seconds = elapsedMs / 1000;
+  if (totalBytes === undefined) return `${formatBytes(doneBytes)}, ${formatRate(doneBytes, seconds)}`;
+
   const percent = totalBytes > 0 ? Math.floor((doneBytes / totalBytes) * 100) : 100;
   const bytesPerSecond = seconds > 0 ? doneBytes / seconds : 0;
   const eta = bytesPerSecond > 0 ? `ETA ${formatDuration((totalBytes - doneBytes) / bytesPerSecond)}` : "ETA unknown";

@@ -128,7 +128,7 @@ async function prepareTransfer(request: UploadRequest, context: UploadContext, i
   let lengthBound: number | undefined;
   if (input) lengthBound = request.gzip ? gzipSizeBound(input.size) : input.size;
   const spoolPath = temp?.file(request.gzip ? "transfer.gz" : "stdin");
-  const progress = createProgress({ label: `hash ${inputName}`, totalBytes: input?.size ?? 0, mode: context.progressMode ?? "quiet" });
+  const progress = createProgress({ label: `hash ${inputName}`, totalBytes: input?.size, mode: context.progressMode ?? "quiet" });
 
   const source = input ? Bun.file(input.path).stream() : (context.stdin ?? Bun.stdin.stream());
   const hashes = await hashStream(source, {

@@ -54,6 +54,10 @@ describe("progress reporter", () => {
     expect(output[2]).toBe("up: 1.0 MiB in 1.0 s (1.0 MiB/s)\n");
   });
 
+  test("unknown total shows bytes and rate", () => {
+    expect(describeProgress(3 * 1024 * 1024, undefined, 2000)).toBe("3.0 MiB, 1.5 MiB/s");
+  });
+
   test("negative advance takes back a re-sent part", () => {
     expect(describeProgress(0, 0, 0)).toBe("0 B of 0 B (100%), - MiB/s, ETA unknown");
     const { output, write } = recorder();
