@@ -67,7 +67,7 @@ async function resume(
   if (stored.parts && !stored.uploadId) {
     // The earlier upload was aborted (stale, or its object failed the checks): start a new one.
     const restarted = await initiate(context, stored);
-    context.artifacts.setUploadId(stored, restarted.record.uploadId);
+    context.artifacts.restartUpload(stored, restarted.record.uploadId!, context.now());
     return restarted;
   }
   return { record: stored, requests: signUpload(context, stored) };

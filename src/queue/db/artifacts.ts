@@ -22,6 +22,7 @@ export interface ArtifactRecord {
   /** The multipart upload in progress; cleared once the artifact is present. */
   uploadId: string | undefined;
   present: boolean;
+  /** When the artifact was created, or its multipart upload last restarted; the sweeper's stale age counts from it. */
   createdMs: number;
 }
 
@@ -43,6 +44,7 @@ export class ArtifactTable {
   private readonly insertOne;
   private readonly markPresentStatement;
   private readonly clearUploadStatement;
+  private readonly restartUploadStatement;
   private readonly deleteOne;
   private readonly selectExpired;
   private readonly selectStale;
@@ -70,6 +72,9 @@ export class ArtifactTable {
     );
     this.clearUploadStatement = db.query(
       `UPDATE artifacts SET upload_id = ? WHERE task_id = ? AND run_id = ? AND name = ? AND present = 0`,
+    );
+    this.restartUploadStatement = db.query(
+      `UPDATE artifacts SET upload_id = ?, created_ms = ? WHERE task_id = ? AND run_id = ? AND name = ? AND present = 0`,
     );
     this.deleteOne = db.query(`DELETE FROM artifacts WHERE task_id = ? AND run_id = ? AND name = ?`);
     this.selectExpired = db.query<ArtifactRow, [number, number]>(
@@ -104,6 +109,11 @@ export class ArtifactTable {
   /** Replaces the multipart upload id of an artifact that is not present (undefined clears it). */
   setUploadId(record: ArtifactRecord, uploadId: string | undefined): void {
     this.clearUploadStatement.run(uploadId ?? null, record.taskId, record.runId, record.name);
+  }
+
+  /** Records a new multipart upload of an artifact whose earlier one was aborted; its stale age starts at `nowMs`. */
+  restartUpload(record: ArtifactRecord, uploadId: string, nowMs: number): void {
+    this.restartUploadStatement.run(uploadId, nowMs, record.taskId, record.runId, record.name);
   }
 
   delete(record: ArtifactRecord): void {
