@@ -31,17 +31,18 @@ function uploadRequest(input: string, name: string, overrides: Partial<UploadReq
 describeRgw("upload with signed requests", (target: S3Target) => {
   let bucket: string;
   let queue: SigningQueue;
-  const temp = makeTempDir("artifact-upload-rgw");
+  let temp: Awaited<ReturnType<typeof makeTempDir>> | undefined;
   let dir: string;
 
   beforeAll(async () => {
     bucket = await createTestBucket(target, "artifact-upload");
     queue = new SigningQueue(target, bucket);
-    dir = (await temp).dir;
+    temp = await makeTempDir("artifact-upload-rgw");
+    dir = temp.dir;
   });
 
   afterAll(async () => {
-    await (await temp).remove();
+    await temp?.remove();
     if (bucket) await removeBucket(target, bucket);
     spawnSync("bash", ["scripts/rgw/gc.sh"], { stdio: "ignore" });
   });

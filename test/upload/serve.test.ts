@@ -67,7 +67,7 @@ function uploadSuite(backend: Backend): void {
   let queue: QueueClient;
   let task: TaskRun;
   let taskId: string;
-  const temp = makeTempDir("artifact-upload-serve");
+  let temp: Awaited<ReturnType<typeof makeTempDir>> | undefined;
   let dir: string;
 
   beforeAll(async () => {
@@ -75,12 +75,13 @@ function uploadSuite(backend: Backend): void {
     queue = queueOf(server);
     task = await claimTaskRun(server);
     taskId = task.taskId;
-    dir = (await temp).dir;
+    temp = await makeTempDir("artifact-upload-serve");
+    dir = temp.dir;
   });
 
   afterAll(async () => {
     await server?.stop();
-    await (await temp).remove();
+    await temp?.remove();
     await backend.finish();
   });
 
