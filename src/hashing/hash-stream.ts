@@ -2,6 +2,10 @@
  * One read of the input computes everything an upload needs: content SHA-256 and length, and for
  * `--gzip` the compressed (transfer) SHA-256 and length, plus each part's SHA-256 and size over the
  * transfer bytes. Transfer bytes that are not already a file on disk are written to a spool file.
+ *
+ * The content hash and the part hashes stay on one thread over one read. A Worker hashing the
+ * content in a second read of a 1 GiB file was 1.15-1.4 times faster on a shared 2-core VM, but
+ * two reads can see different bytes when the file changes meanwhile, and then the record lies.
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { once } from "node:events";
