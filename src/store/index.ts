@@ -4,7 +4,7 @@
  * guarantees that the queue's signed requests rely on hold with it as with S3.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { access, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createStructuredLogger, type StructuredLogger } from "../shared/log.ts";
 import { OutputFileError } from "../shared/errors.ts";
@@ -12,7 +12,7 @@ import { authenticate, type StoreCredentials } from "./auth.ts";
 import { ensureBucket } from "./buckets.ts";
 import type { StoreState } from "./context.ts";
 import { loadOrCreateCredentials } from "./credentials.ts";
-import { StoreLayout, checkBucketName } from "./layout.ts";
+import { StoreLayout, checkBucketName, isValidBucketName, isValidUploadId } from "./layout.ts";
 import { routeOf } from "./router.ts";
 import { errorResponse, StoreError } from "./s3-error.ts";
 
@@ -56,6 +56,7 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     busyUploads: new Set(),
   };
   await ensureBucket(state, bucket);
+  await removeUnrecordedUploads(state);
 
   return {
     handle: (request) => handleRequest(state, credentials, request),
@@ -79,6 +80,25 @@ async function createFolders(layout: StoreLayout): Promise<void> {
     });
   }
   for (const name of await readdir(layout.tmpDir)) await rm(join(layout.tmpDir, name), { force: true });
+}
+
+/**
+ * Removes multipart upload folders that have no upload record. A crash inside
+ * CreateMultipartUpload, after the folder was made and before the record was renamed into it,
+ * leaves such a folder, and no request can reach it because the upload id was never returned.
+ */
+async function removeUnrecordedUploads(state: StoreState): Promise<void> {
+  const { layout } = state;
+  for (const bucket of (await readdir(layout.bucketsDir)).filter(isValidBucketName)) {
+    const uploadIds = await readdir(layout.uploadsDir(bucket)).catch(() => [] as string[]);
+    for (const uploadId of uploadIds.filter(isValidUploadId)) {
+      const recorded = await access(layout.uploadFile(bucket, uploadId)).then(() => true, () => false);
+      if (recorded) continue;
+
+      await rm(layout.uploadDir(bucket, uploadId), { recursive: true, force: true });
+      state.logger.log("store.removed-unrecorded-upload", { bucket, uploadId });
+    }
+  }
 }
 
 async function handleRequest(state: StoreState, credentials: StoreCredentials, request: Request): Promise<Response> {
