@@ -1,7 +1,8 @@
 /**
  * The nightly reliability run: the suite in test/reliability with its full trial counts (10,000
- * malformed bodies, 10,000 load requests, ...), against the Ceph RGW that ARTIFACT_TEST_RGW_*
- * describe. `npm test` runs the same suite with reduced counts.
+ * malformed bodies, 10,000 load requests, 10 client kills, 50 uploads through a server kill, ...),
+ * against the Ceph RGW that ARTIFACT_TEST_RGW_* describe. `npm test` runs the same suite with
+ * reduced counts.
  *
  *   bun scripts/reliability.ts [--seed N] [bun test options]
  *
