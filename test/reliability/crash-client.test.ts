@@ -3,7 +3,7 @@
  * store, at a seeded random point: before createArtifact, inside a part's body, after the last
  * part before completeArtifact, or after completeArtifact. Running the same command again must
  * finish the same multipart upload (never a second one) and leave the artifact byte-exact. An
- * upload that nobody runs again is aborted by the sweeper, and a later run still succeeds.
+ * upload that is never run again is aborted by the sweeper, and a later run still succeeds.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";

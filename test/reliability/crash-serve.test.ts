@@ -75,8 +75,8 @@ async function artifactCreatedNames(server: ReliabilityServer, expected: number,
     }
   })().catch(() => undefined);
 
-  // Every event is stored before the stream opens, so a duplicate would arrive with the others;
-  // the extra wait after the expected count gives it time to show.
+  // Every event is stored before the stream opens, so a duplicate would arrive with the others.
+  // The extra wait after the expected count gives it time to show.
   const deadline = Date.now() + waitMs;
   while (names.length < expected && Date.now() < deadline) await Bun.sleep(50);
   await Bun.sleep(500);

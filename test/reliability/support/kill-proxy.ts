@@ -13,7 +13,7 @@ export type KillPoint =
   | { when: "before" }
   /** The server receives the head and `afterBytes` bytes of the body, then a reset. */
   | { when: "body"; afterBytes: number }
-  /** The server handles the whole request; its answer never reaches the client. */
+  /** The server handles the whole request; its response never reaches the client. */
   | { when: "answered" };
 
 export interface SeenRequest {
