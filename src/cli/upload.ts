@@ -6,7 +6,8 @@ import { UsageError } from "../shared/errors.ts";
 import { progressModeFor } from "../shared/progress.ts";
 import { parseByteSize } from "../upload/sizes.ts";
 import { checkPartSizeOption, defaultMultipartThreshold, type UploadMode } from "../upload/plan.ts";
-import { uploadArtifact } from "../upload/upload.ts";
+import { defaultUploadIdleTimeoutMs, uploadArtifact } from "../upload/upload.ts";
+import { idleTimeoutMsOf, retryArgs, retryPolicyOf } from "./artifact-args.ts";
 import { parseExpires } from "../upload/expires.ts";
 
 export default defineArtifactCommand({
@@ -24,6 +25,11 @@ export default defineArtifactCommand({
     "multipart-threshold": { type: "string", description: "In automatic mode, sizes above this go in parts (bytes or K/M/G; default 64MiB)" },
     "part-size": { type: "string", description: "Part size, 5MiB to 5GiB (bytes or K/M/G; default: from the size, at most 10,000 parts)" },
     concurrency: { type: "string", description: "Parts in flight at once (default 4)" },
+    ...retryArgs,
+    "idle-timeout": {
+      type: "string",
+      description: `Seconds a storage request may go without taking a body byte or returning a response before the attempt fails and is retried (default ${defaultUploadIdleTimeoutMs / 1000})`,
+    },
   },
   async run({ args, logger }) {
     const runId = Number(args.runId);
@@ -38,8 +44,10 @@ export default defineArtifactCommand({
     const partSize = args["part-size"] === undefined ? undefined : parseByteSize("part-size", args["part-size"]);
     checkPartSizeOption(partSize);
     const concurrency = parseConcurrency(args.concurrency);
+    const retryPolicy = retryPolicyOf(args);
+    const idleTimeoutMs = args["idle-timeout"] === undefined ? defaultUploadIdleTimeoutMs : idleTimeoutMsOf(args);
     const config = queueConfigOf(args);
-    const queue = new QueueClient({ rootUrl: config.rootUrl, credentials: config.credentials, logger });
+    const queue = new QueueClient({ rootUrl: config.rootUrl, credentials: config.credentials, logger, retryPolicy });
 
     const summary = await uploadArtifact(
       {
@@ -56,8 +64,9 @@ export default defineArtifactCommand({
           partSize,
         },
         concurrency,
+        idleTimeoutMs,
       },
-      { queue, logger, progressMode: progressModeFor(args.quiet) },
+      { queue, logger, progressMode: progressModeFor(args.quiet), retryPolicy },
     );
 
     if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

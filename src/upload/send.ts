@@ -4,7 +4,8 @@
  * redirected file body as 0 bytes (oven-sh/bun#38406); any 3xx is an error.
  */
 import type { SignedRequest } from "../client/types.ts";
-import { networkError, storageErrorOf, StorageRequestError } from "./storage-error.ts";
+import { IdleTimer } from "../download/idle-timer.ts";
+import { networkError, storageErrorOf, StorageRequestError, StorageTimeoutError } from "./storage-error.ts";
 
 export interface BodySlice {
   path: string;
@@ -12,27 +13,59 @@ export interface BodySlice {
   end: number;
 }
 
+export interface SendOptions {
+  fetch?: typeof fetch;
+  /**
+   * The request is aborted when storage takes no body bytes and sends no response for this many
+   * milliseconds. No limit when absent.
+   */
+  idleTimeoutMs?: number;
+}
+
 /** Sends `request` with the file slice as body and returns the ETag of the stored object or part. */
-export async function sendSigned(request: SignedRequest, body: BodySlice, what: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+export async function sendSigned(request: SignedRequest, body: BodySlice, what: string, options: SendOptions = {}): Promise<string> {
   const length = body.end - body.start;
   const headers = lowercaseKeys(request.headers);
   if (headers["content-length"] !== String(length)) {
     throw new StorageRequestError(`${what} was signed for content-length ${headers["content-length"] ?? "(none)"} but has ${length} bytes`, undefined, undefined, undefined, "fail");
   }
 
+  const timer = options.idleTimeoutMs === undefined ? undefined : new IdleTimer(options.idleTimeoutMs);
+  timer?.arm();
+  try {
+    return await sendWithin(request.url, request.method, headers, body, what, options.fetch ?? fetch, timer);
+  } catch (error) {
+    if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs);
+    throw error;
+  } finally {
+    timer?.pause();
+  }
+}
+
+async function sendWithin(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: BodySlice,
+  what: string,
+  fetchImpl: typeof fetch,
+  timer: IdleTimer | undefined,
+): Promise<string> {
   let response: Response;
   try {
-    response = await fetchImpl(request.url, {
-      method: request.method,
+    response = await fetchImpl(url, {
+      method,
       headers,
       // A stream with the signed content-length: a Blob body would make fetch add a Content-Type
       // that was not signed (Bun 1.4.5), and measured no faster.
-      body: Bun.file(body.path).slice(body.start, body.end).stream(),
+      body: bodyStream(body, timer),
       redirect: "manual",
+      signal: timer?.signal,
     });
   } catch (error) {
     throw networkError(error, what);
   }
+  timer?.arm();
 
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel();
@@ -41,10 +74,35 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
   }
   if (response.status !== 200) throw await storageErrorOf(response, what);
 
-  await response.arrayBuffer();
+  await response.arrayBuffer().catch((error: unknown) => {
+    throw networkError(error, what);
+  });
   const etag = response.headers.get("etag");
   if (!etag) throw new StorageRequestError(`${what} returned 200 without an ETag`, 200, undefined, undefined, "retry");
   return etag;
+}
+
+/**
+ * Returns the slice as a stream. With a timer, each chunk that fetch takes restarts the timer,
+ * so a connection that stops accepting bytes, or stops before its response, times out.
+ * NOTE: progress is seen where fetch takes a chunk (512 KiB from Bun 1.4.5's file stream), and fetch
+ * and the kernel buffer a few MiB beyond that. On a link slower than about 100 KiB/s, sending those
+ * last buffered bytes can outlast the default 60 s and fail the attempt.
+ */
+function bodyStream(body: BodySlice, timer: IdleTimer | undefined): ReadableStream<Uint8Array> {
+  const file = Bun.file(body.path).slice(body.start, body.end).stream();
+  if (!timer) return file;
+
+  const reader = file.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      timer.arm();
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 function lowercaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -18,6 +18,14 @@ export class StorageRequestError extends Error {
     super(message);
     this.name = "StorageRequestError";
   }
+
+  /**
+   * True when storage computed a different signature for a request that was sent exactly as the
+   * queue signed it, so something between this client and storage changed its bytes or headers.
+   */
+  get alteredInTransit(): boolean {
+    return this.code === "SignatureDoesNotMatch";
+  }
 }
 
 /** Codes S3 and Ceph RGW send when a signature is older than 15 minutes or has expired. */
@@ -35,19 +43,35 @@ export async function storageErrorOf(response: Response, what: string): Promise<
   const requestId = document?.requestId ?? response.headers.get("x-amz-request-id") ?? undefined;
 
   const details = [code, message, requestId && `request id ${requestId}`].filter(Boolean).join(", ");
-  const text = `${what} returned ${response.status}${details ? ` (${details})` : ""}`;
+  let text = `${what} returned ${response.status}${details ? ` (${details})` : ""}`;
+  // The queue signed exactly what was sent, so a signature mismatch means that the request changed
+  // on the way, unless the queue signs with a wrong secret key (the final error's hint says so).
+  if (code === "SignatureDoesNotMatch") text += ": the request was altered in transit";
   return new StorageRequestError(text, response.status, code, requestId, remedyOf(response.status, code, message));
 }
 
+/** Bun appends this advice to fetch's network errors; it names an option the user cannot set. */
+const bunVerboseAdvice = /\s*For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/;
+
 export function networkError(error: unknown, what: string): StorageRequestError {
-  const reason = error instanceof Error ? error.message : String(error);
+  // The period goes too, because the message continues after the reason.
+  const reason = error instanceof Error ? error.message.replace(bunVerboseAdvice, "").replace(/\.$/, "") : String(error);
   return new StorageRequestError(`${what} failed: ${reason}`, undefined, undefined, undefined, "retry");
+}
+
+/** A request that neither had body bytes taken nor got a response for `timeoutMs`; retried. */
+export class StorageTimeoutError extends StorageRequestError {
+  constructor(what: string, readonly timeoutMs: number) {
+    super(`${what} timed out: storage took no bytes and sent no response for ${timeoutMs / 1000} s`, undefined, undefined, undefined, "retry");
+    this.name = "StorageTimeoutError";
+  }
 }
 
 function remedyOf(status: number, code: string | undefined, message: string | undefined): Remedy {
   if (code && expiredSignatureCodes.has(code)) return "renew-signature";
   if (status === 403 && code === "AccessDenied" && /expired/i.test(message ?? "")) return "renew-signature";
   if (code && checksumCodes.has(code)) return "check-input";
+  if (code === "SignatureDoesNotMatch") return "retry";
   if (status >= 500 || status === 408 || status === 429) return "retry";
   return "fail";
 }

@@ -12,7 +12,7 @@ import type { Logger } from "../shared/log.ts";
 import type { ProgressReporter } from "../shared/progress.ts";
 import { hashFileRange } from "../hashing/hash-file.ts";
 import { sendSigned } from "./send.ts";
-import { StorageRequestError } from "./storage-error.ts";
+import { StorageRequestError, StorageTimeoutError } from "./storage-error.ts";
 
 /** One request's share of the transfer file, with the SHA-256 the request was signed with. */
 export interface ByteRange {
@@ -34,9 +34,13 @@ export interface TransferOptions {
   path: string;
   /** The user's input, named in errors about changed input. */
   inputName: string;
+  /** The artifact's name, for messages about its requests. */
+  artifactName: string;
   ranges: ByteRange[];
   requests: SignedRequests;
   concurrency: number;
+  /** An attempt whose connection takes no bytes and returns no response for this long fails and is retried. */
+  idleTimeoutMs: number;
   retryPolicy: RetryPolicy;
   logger: Logger;
   progress: ProgressReporter;
@@ -78,7 +82,8 @@ export async function sendRanges(options: TransferOptions): Promise<TransferResu
 
 async function sendRange(options: TransferOptions, index: number, totalLength: number, countAttempt: () => void): Promise<string> {
   const range = options.ranges[index]!;
-  const what = options.ranges.length === 1 ? "PUT of the object" : `PUT of part ${index + 1} of ${options.ranges.length}`;
+  const count = options.ranges.length;
+  const what = count === 1 ? `PUT of ${options.artifactName}` : `PUT of part ${index + 1} of ${count} of ${options.artifactName}`;
   const sleep = options.sleep ?? Bun.sleep;
 
   for (let attempt = 1; ; attempt++) {
@@ -86,7 +91,10 @@ async function sendRange(options: TransferOptions, index: number, totalLength: n
     const generation = options.requests.generation;
     countAttempt();
     try {
-      const etag = await sendSigned(options.requests.get(index), { path: options.path, ...range }, what, options.fetch);
+      const etag = await sendSigned(options.requests.get(index), { path: options.path, ...range }, what, {
+        fetch: options.fetch,
+        idleTimeoutMs: options.idleTimeoutMs,
+      });
       options.progress.advance(range.end - range.start);
       return etag;
     } catch (error) {
@@ -127,6 +135,15 @@ async function checkRangeUnchanged(options: TransferOptions, range: ByteRange, i
 function finalError(error: StorageRequestError, attempts: number): ArtifactError {
   const message = `${error.message} after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
   const status = error.status;
+  if (error.alteredInTransit) {
+    return new DataError(message, {
+      hint: "send storage traffic around the proxy or device that changes it (NO_PROXY), or if there is none, check the queue's storage secret key",
+      cause: error,
+    });
+  }
+  if (error instanceof StorageTimeoutError) {
+    return new UnavailableError(message, { hint: "check that storage is reachable, or raise --idle-timeout for a slow link, then re-run the same command to resume", cause: error });
+  }
   if (status === 401 || status === 403) {
     return new AuthError(message, { hint: "check the queue's storage credentials and the clocks of queue and storage", cause: error });
   }

@@ -37,7 +37,15 @@ export interface UploadRequest {
   expires?: string;
   plan: PlanOptions;
   concurrency: number;
+  /** Milliseconds a storage request may go without progress before its attempt fails; defaultUploadIdleTimeoutMs when absent. */
+  idleTimeoutMs?: number;
 }
+
+/**
+ * 60 s: after the last body byte storage may still be writing or checking a large object before
+ * it answers, so an upload waits longer than a download's 30 s for the next byte.
+ */
+export const defaultUploadIdleTimeoutMs = 60_000;
 
 export interface UploadContext {
   queue: ArtifactQueue;
@@ -209,9 +217,11 @@ async function sendToQueue(request: UploadRequest, context: UploadContext, prepa
     const result = await sendRanges({
       path: prepared.path,
       inputName: prepared.inputName,
+      artifactName: request.name,
       ranges: prepared.ranges,
       requests,
       concurrency: request.concurrency,
+      idleTimeoutMs: request.idleTimeoutMs ?? defaultUploadIdleTimeoutMs,
       retryPolicy: context.retryPolicy ?? defaultRetryPolicy,
       logger,
       progress,

@@ -37,9 +37,10 @@ const cases: FaultCase[] = [
   { name: "drop at 100 % - 1 byte", fault: { kind: "drop", afterBytes: size - 1 }, directions: ["upload", "download"] },
   { name: "truncate at 50 %", fault: { kind: "truncate", afterBytes: Math.floor(size / 2) }, directions: ["upload", "download"] },
   { name: "one flipped byte", fault: { kind: "flip", offset: Math.floor(size / 3) }, directions: ["upload", "download"] },
-  // A raised Content-Length breaks the signature, and storage returns 403 SignatureDoesNotMatch,
-  // which the uploader reports as an authentication failure.
-  { name: "extra bytes", fault: { kind: "append", bytes: 7 }, directions: ["upload", "download"], uploadFailureCodes: [77] },
+  // A raised Content-Length breaks the signature, and storage returns 403 SignatureDoesNotMatch.
+  // The uploader sent the request exactly as signed, so it retries and then reports a request
+  // altered in transit (exit 65).
+  { name: "extra bytes", fault: { kind: "append", bytes: 7 }, directions: ["upload", "download"], uploadFailureCodes: [65] },
   { name: "500", fault: { kind: "status", status: 500 }, directions: ["upload", "download"] },
   { name: "503 SlowDown", fault: { kind: "status", status: 503, code: "SlowDown" }, directions: ["upload", "download"] },
   { name: "slow link", fault: { kind: "slow", bytesPerSecond: 4 * 1024 * 1024 }, directions: ["upload", "download"] },
@@ -117,6 +118,18 @@ describe("fault matrix (built-in store)", () => {
     expect(result.exitCode).toBe(69);
     expect(result.stderr).toMatch(/timed out/i);
     expect(existsSync(output)).toBe(false);
+  }, 60_000);
+
+  test("upload: stalled connection times out", async () => {
+    const started = performance.now();
+    const args = ["upload", taskId, "0", "public/stalled.bin", "-i", join(directory, "input.bin"), "-q", "--retries", "0", "--idle-timeout", "1"];
+    const result = await throughProxy(args, { fault: { kind: "stall", afterBytes: 1000, ms: stallMs }, method: "PUT", direction: "request" });
+    outcomes.push(`upload stalled ${stallMs} ms: exit ${result.exitCode} after ${Math.round(performance.now() - started)} ms`);
+
+    expect(result.exitCode).toBe(69);
+    expect(result.stderr).toMatch(/timed out/i);
+    expectOneErrorLine(result);
+    expect(await stored("public/stalled.bin")).toBeUndefined();
   }, 60_000);
 
   let caseIndex = 0;

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import net from "node:net";
 import { join } from "node:path";
 import { sendSigned } from "../../src/upload/send.ts";
-import { StorageRequestError } from "../../src/upload/storage-error.ts";
+import { StorageRequestError, StorageTimeoutError } from "../../src/upload/storage-error.ts";
 import { makeTempDir } from "./support/files.ts";
 
 const temp = await makeTempDir("artifact-upload-send");
@@ -75,4 +76,112 @@ describe("signed request sending", () => {
     expect(error.remedy).toBe("retry");
     expect(error.message).toStartWith("PUT of the object failed: ");
   });
+
+  test("reset connection names no fetch option", async () => {
+    const path = join(temp.dir, "reset.bin");
+    await Bun.write(path, "reset me");
+    const storage = await rawServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
+
+    const error = await sendSigned({ url: `${storage.url}/part`, method: "PUT", headers: { "content-length": "8" } }, { path, start: 0, end: 8 }, "PUT of public/r.bin").catch(
+      (caught) => caught,
+    );
+    await storage.close();
+
+    expect(error).toBeInstanceOf(StorageRequestError);
+    expect(error.remedy).toBe("retry");
+    expect(error.message).toBe("PUT of public/r.bin failed: ECONNRESET: The socket connection was closed unexpectedly");
+    expect(error.message).not.toContain("verbose");
+    expect(error.message).not.toContain("For more information");
+  });
+
+  test("storage taking no body bytes times out", async () => {
+    const path = join(temp.dir, "stalled-body.bin");
+    await Bun.write(path, new Uint8Array(32 * 1024 * 1024));
+    // Reads nothing, so the socket buffers fill and fetch can send no more of the body.
+    const storage = await rawServer((socket) => socket.pause());
+    const started = performance.now();
+
+    const sending = sendSigned(
+      { url: `${storage.url}/part`, method: "PUT", headers: { "content-length": String(32 * 1024 * 1024) } },
+      { path, start: 0, end: 32 * 1024 * 1024 },
+      "PUT of part 2 of 3 of public/s.bin",
+      { idleTimeoutMs: 300 },
+    );
+    const error = await sending.catch((caught) => caught);
+    await storage.close();
+
+    expect(error).toBeInstanceOf(StorageTimeoutError);
+    expect(error.remedy).toBe("retry");
+    expect(error.message).toBe("PUT of part 2 of 3 of public/s.bin timed out: storage took no bytes and sent no response for 0.3 s");
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  test("storage sending no response times out", async () => {
+    const path = join(temp.dir, "stalled-answer.bin");
+    await Bun.write(path, "whole body");
+    let receivedBytes = 0;
+    const storage = await rawServer((socket) => socket.on("data", (data: Buffer) => (receivedBytes += data.length)));
+
+    const error = await sendSigned({ url: `${storage.url}/part`, method: "PUT", headers: { "content-length": "10" } }, { path, start: 0, end: 10 }, "PUT of public/t.bin", {
+      idleTimeoutMs: 300,
+    }).catch((caught) => caught);
+    await storage.close();
+
+    expect(receivedBytes).toBeGreaterThan(10);
+    expect(error).toBeInstanceOf(StorageTimeoutError);
+    expect(error.message).toContain("PUT of public/t.bin timed out");
+  });
+
+  test("slow but steady body does not time out", async () => {
+    const path = join(temp.dir, "steady.bin");
+    const size = 24 * 1024 * 1024;
+    await Bun.write(path, new Uint8Array(size));
+    let bodyBytes = 0;
+    let readSteps = 0;
+    const steady = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(request) {
+        // Reads in small steps for longer than the timeout in all.
+        for await (const chunk of request.body!) {
+          bodyBytes += chunk.length;
+          readSteps++;
+          await Bun.sleep(50);
+        }
+        return new Response(null, { headers: { etag: '"steady"' } });
+      },
+    });
+
+    const started = performance.now();
+    const etag = await sendSigned({ url: `${steady.url.origin}/part`, method: "PUT", headers: { "content-length": String(size) } }, { path, start: 0, end: size }, "PUT of public/u.bin", {
+      idleTimeoutMs: 1_000,
+    });
+    steady.stop(true);
+    const elapsedMs = performance.now() - started;
+
+    expect(etag).toBe('"steady"');
+    expect(bodyBytes).toBe(size);
+    expect(readSteps).toBeGreaterThan(10);
+    // The whole body took longer than the timeout, so only the steady progress kept it alive.
+    expect(elapsedMs).toBeGreaterThan(1_000);
+  });
 });
+
+/** A TCP server on 127.0.0.1 that hands each connection to `onConnection` and never answers by itself. */
+async function rawServer(onConnection: (socket: net.Socket) => void): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => socket.destroy());
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

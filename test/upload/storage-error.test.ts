@@ -11,7 +11,6 @@ describe("storage error remedies", () => {
     [403, "RequestTimeTooSkewed", "too skewed", "renew-signature"],
     [403, "AccessDenied", "Request has expired", "renew-signature"],
     [403, "AccessDenied", "Access Denied", "fail"],
-    [403, "SignatureDoesNotMatch", "mismatch", "fail"],
     [400, "XAmzContentSHA256Mismatch", "hash differs", "check-input"],
     [400, "BadDigest", "md5 differs", "check-input"],
     [500, "InternalError", "oops", "retry"],
@@ -27,6 +26,21 @@ describe("storage error remedies", () => {
       expect(error.message).toBe(`PUT of part 2 of 3 returned ${status} (${code}, ${message}, request id req-1)`);
     });
   }
+
+  test("signature mismatch is altered in transit", async () => {
+    const error = await storageErrorOf(s3Error(403, "SignatureDoesNotMatch", "mismatch"), "PUT of public/a.bin");
+
+    expect(error.remedy).toBe("retry");
+    expect(error.alteredInTransit).toBe(true);
+    expect(error.message).toBe("PUT of public/a.bin returned 403 (SignatureDoesNotMatch, mismatch, request id req-1): the request was altered in transit");
+  });
+
+  test("expired signature is not altered in transit", async () => {
+    const error = await storageErrorOf(s3Error(403, "AccessDenied", "Request has expired"), "PUT of public/a.bin");
+
+    expect(error.remedy).toBe("renew-signature");
+    expect(error.alteredInTransit).toBe(false);
+  });
 
   test("HTML body keeps the status", async () => {
     const error = await storageErrorOf(new Response("<html>bad gateway</html>", { status: 502, headers: { "x-amz-request-id": "h-1" } }), "PUT of the object");
