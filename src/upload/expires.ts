@@ -4,9 +4,8 @@ import { UsageError } from "../shared/errors.ts";
 const unitMs: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 };
 
 /**
- * Returns the expiry as an ISO date-time.
- * NOTE: a duration gives a different date on each run, so re-running an interrupted upload with a
- * duration makes a different createArtifact body, which the queue rejects with 409; give a date to resume.
+ * Returns the expiry as an ISO date-time. A duration gives a later date on each run, which is fine
+ * for a re-run, because the queue leaves `expires` out when it compares a repeated createArtifact.
  */
 export function parseExpires(text: string, now: Date = new Date()): string {
   const duration = /^(\d+)\s*([mhdwy])$/.exec(text.trim());
