@@ -1,17 +1,19 @@
 /**
- * The S3 requests the queue sends itself: initiate, complete and abort multipart uploads, list
- * parts, HEAD, DELETE and GET. Artifact bytes never pass through here except when the queue reads
+ * The S3 requests the queue sends itself: initiate, complete, abort and list multipart uploads,
+ * list parts, HEAD, DELETE and GET. Artifact bytes never pass through here except when the queue reads
  * an object back to check its hash.
  */
 import { UnavailableError } from "../shared/errors.ts";
 import { S3Error } from "./s3-error.ts";
-import type { S3Signer } from "./signer.ts";
+import type { ListMultipartUploadsPage, S3Signer } from "./signer.ts";
 import type { ObjectHeaders, ObjectInfo, RequestDescriptor } from "./types.ts";
 import {
+  type ListMultipartUploadsResult,
   type ListPartsResult,
   parseCompleteMultipartUploadResult,
   parseErrorDocument,
   parseInitiateMultipartUploadResult,
+  parseListMultipartUploadsResult,
   parseListPartsResult,
 } from "./xml.ts";
 
@@ -48,6 +50,12 @@ export class S3Client {
   async listParts(key: string, uploadId: string): Promise<ListPartsResult> {
     const response = await this.send("ListParts", this.signer.signListParts(key, uploadId));
     return parseListPartsResult(await response.text(), response.status);
+  }
+
+  /** Lists one page of the bucket's multipart uploads in progress whose keys start with `page.prefix`. */
+  async listMultipartUploads(page: ListMultipartUploadsPage): Promise<ListMultipartUploadsResult> {
+    const response = await this.send("ListMultipartUploads", this.signer.signListMultipartUploads(page));
+    return parseListMultipartUploadsResult(await response.text(), response.status);
   }
 
   /** Returns the object's length, ETag, type, encoding and user metadata, or undefined when it does not exist. */

@@ -22,9 +22,18 @@ export const maxPresignSeconds = 7 * 24 * 60 * 60;
 
 type Query = Array<[string, string]>;
 
+/** A ListMultipartUploads page to request. Its markers are the next markers of the page before. */
+export interface ListMultipartUploadsPage {
+  prefix: string;
+  keyMarker?: string;
+  uploadIdMarker?: string;
+  maxUploads?: number;
+}
+
 interface SignInput {
   method: string;
-  key: string;
+  /** Undefined for a request on the bucket itself. */
+  key: string | undefined;
   query?: Query;
   headers: Record<string, string>;
   body?: string;
@@ -121,6 +130,23 @@ export class S3Signer {
     return this.signEmpty("GET", key, [["uploadId", uploadId]]);
   }
 
+  /**
+   * ListMultipartUploads of the bucket: the uploads initiated and neither completed nor aborted,
+   * with keys starting with `prefix`, after the given markers, at most `maxUploads` (S3 caps a page at 1,000).
+   */
+  signListMultipartUploads(page: ListMultipartUploadsPage): RequestDescriptor {
+    const query: Query = [["uploads", ""], ["prefix", page.prefix]];
+    if (page.keyMarker !== undefined) query.push(["key-marker", page.keyMarker]);
+    if (page.uploadIdMarker !== undefined) query.push(["upload-id-marker", page.uploadIdMarker]);
+    if (page.maxUploads !== undefined) {
+      if (!Number.isSafeInteger(page.maxUploads) || page.maxUploads < 1 || page.maxUploads > 1000) {
+        throw new UsageError(`max-uploads ${page.maxUploads} is outside 1 to 1000`);
+      }
+      query.push(["max-uploads", String(page.maxUploads)]);
+    }
+    return this.sign({ method: "GET", key: undefined, query, headers: { "x-amz-content-sha256": emptySha256 } });
+  }
+
   signHeadObject(key: string): RequestDescriptor {
     return this.signEmpty("HEAD", key);
   }
@@ -175,8 +201,12 @@ export class S3Signer {
     return descriptor;
   }
 
-  /** Returns the host and the encoded path of `key` for the configured addressing style. */
-  private location(key: string): { host: string; path: string } {
+  /** Returns the host and the encoded path of `key`, or of the bucket, for the configured addressing style. */
+  private location(key: string | undefined): { host: string; path: string } {
+    if (key === undefined) {
+      if (this.config.addressing === "virtual-host") return { host: `${this.config.bucket}.${this.endpoint.host}`, path: "/" };
+      return { host: this.endpoint.host, path: `/${this.config.bucket}` };
+    }
     const keyPath = encodeKeyPath(key);
     if (this.config.addressing === "virtual-host") {
       return { host: `${this.config.bucket}.${this.endpoint.host}`, path: `/${keyPath}` };

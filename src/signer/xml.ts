@@ -36,6 +36,22 @@ export interface ListPartsResult {
   nextPartNumberMarker: number | undefined;
 }
 
+/** One multipart upload in progress, as ListMultipartUploads lists it. */
+export interface ListedUpload {
+  key: string;
+  uploadId: string;
+  /** When the storage received CreateMultipartUpload, by the storage's clock. */
+  initiated: Date;
+}
+
+export interface ListMultipartUploadsResult {
+  uploads: ListedUpload[];
+  isTruncated: boolean;
+  /** Markers of the next page; S3 sends them only when the listing is truncated. */
+  nextKeyMarker: string | undefined;
+  nextUploadIdMarker: string | undefined;
+}
+
 /** Returns the name of the document's root element, or undefined when there is none. */
 export function rootElementName(xml: string): string | undefined {
   return /<([A-Za-z][\w.-]*)[\s/>]/.exec(xml.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<![^>]*>/g, ""))?.[1];
@@ -89,6 +105,29 @@ export function parseListPartsResult(xml: string, status = 200): ListPartsResult
     parts,
     isTruncated: elementText(xml, "IsTruncated") === "true",
     nextPartNumberMarker: marker ? Number(marker) : undefined,
+  };
+}
+
+/** Parses ListMultipartUploadsResult; keys must not be URL-encoded (no `encoding-type=url` requested). */
+export function parseListMultipartUploadsResult(xml: string, status = 200): ListMultipartUploadsResult {
+  const operation = "ListMultipartUploads";
+  expectRoot(xml, "ListMultipartUploadsResult", operation, status);
+
+  const uploads = elementBodies(xml, "Upload").map((upload) => {
+    const key = elementText(upload, "Key");
+    const uploadId = elementText(upload, "UploadId");
+    const initiated = new Date(elementText(upload, "Initiated") ?? "");
+    if (!key || !uploadId || Number.isNaN(initiated.getTime())) {
+      throw invalidResponse(operation, status, `lists an upload without a key, upload ID or valid Initiated time: ${upload.slice(0, 200)}`);
+    }
+    return { key, uploadId, initiated };
+  });
+
+  return {
+    uploads,
+    isTruncated: elementText(xml, "IsTruncated") === "true",
+    nextKeyMarker: elementText(xml, "NextKeyMarker") || undefined,
+    nextUploadIdMarker: elementText(xml, "NextUploadIdMarker") || undefined,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { S3Request, StoreState } from "./context.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
+import { listMultipartUploads } from "./list-multipart-uploads.ts";
 import { listObjects } from "./list-objects.ts";
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart } from "./multipart.ts";
 import { deleteObject, getObject, putObject } from "./objects.ts";
@@ -64,6 +65,7 @@ function bucketHandler(method: string, operation: string): Handler | undefined {
     "HEAD ": headBucket,
     "GET ": listObjects,
     "GET location": getBucketLocation,
+    "GET uploads": listMultipartUploads,
     "DELETE ": deleteBucket,
   };
   return table[`${method} ${operation}`];

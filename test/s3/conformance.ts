@@ -233,6 +233,39 @@ export function defineS3Conformance(label: string, getTarget: () => Promise<Conf
       expect(await client.headObject(key)).toBeUndefined();
     }, timeoutMs);
 
+    test("ListMultipartUploads pages by prefix", async () => {
+      const taskId = crypto.randomUUID().replaceAll("-", "");
+      const prefix = signer.objectKey(taskId, 0, "");
+      const keys = [freshKey(), signer.objectKey(taskId, 0, "a.bin"), signer.objectKey(taskId, 0, "a.bin"), signer.objectKey(taskId, 0, "b.bin")];
+      const started = Date.now();
+      const uploads = [];
+      for (const key of keys) uploads.push({ key, uploadId: await client.initiateMultipartUpload(key, objectHeaders(new Uint8Array(1), "object.bin")) });
+
+      try {
+        const listed: Array<{ key: string; uploadId: string }> = [];
+        let page = await client.listMultipartUploads({ prefix, maxUploads: 2 });
+        let pages = 1;
+        while (true) {
+          for (const upload of page.uploads) {
+            listed.push({ key: upload.key, uploadId: upload.uploadId });
+            // Initiated is the storage's clock, which may round down to the second.
+            expect(Math.abs(upload.initiated.getTime() - started)).toBeLessThan(60_000);
+          }
+          if (!page.isTruncated) break;
+          expect(pages).toBeLessThan(3);
+          page = await client.listMultipartUploads({ prefix, maxUploads: 2, keyMarker: page.nextKeyMarker, uploadIdMarker: page.nextUploadIdMarker });
+          pages++;
+        }
+        expect(pages).toBe(2);
+        const byKeyAndId = (a: { key: string; uploadId: string }, b: { key: string; uploadId: string }) =>
+          `${a.key} ${a.uploadId}` < `${b.key} ${b.uploadId}` ? -1 : 1;
+        expect(listed.toSorted(byKeyAndId)).toEqual(uploads.slice(1).toSorted(byKeyAndId));
+      } finally {
+        for (const upload of uploads) await client.abortMultipartUpload(upload.key, upload.uploadId);
+      }
+      expect((await client.listMultipartUploads({ prefix })).uploads).toEqual([]);
+    }, timeoutMs);
+
     test("presigned GET works until it expires", async () => {
       const body = randomBytes(64);
       const key = freshKey();

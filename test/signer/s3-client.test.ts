@@ -45,3 +45,26 @@ test("HEAD error without a body is named by status", async () => {
     await server.stop(true);
   }
 });
+
+test("ListMultipartUploads error answer is S3Error", async () => {
+  const body = "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><RequestId>r3</RequestId></Error>";
+  let requested = "";
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (request) => {
+      const url = new URL(request.url);
+      requested = `${request.method} ${url.pathname}${url.search}`;
+      return new Response(body, { status: 404 });
+    },
+  });
+  try {
+    const client = new S3Client(new S3Signer({ ...config, endpoint: `http://127.0.0.1:${server.port}` }));
+    const error = await client.listMultipartUploads({ prefix: "p/" }).catch((caught: unknown) => caught);
+    expect(requested).toBe("GET /b?uploads=&prefix=p%2F");
+    expect(error).toBeInstanceOf(S3Error);
+    expect((error as S3Error).message).toStartWith("S3 ListMultipartUploads failed: 404 NoSuchBucket");
+  } finally {
+    await server.stop(true);
+  }
+});

@@ -197,6 +197,39 @@ describe("S3Signer request kinds", () => {
   });
 });
 
+describe("S3Signer ListMultipartUploads", () => {
+  test("signs the bucket path and the paging query", () => {
+    const list = signer.signListMultipartUploads({ prefix: "prefix/", keyMarker: "prefix/a b", uploadIdMarker: "2~x+y", maxUploads: 100 });
+
+    expect(list.method).toBe("GET");
+    expect(list.url).toBe("http://127.0.0.1:7480/bucket?uploads=&prefix=prefix%2F&key-marker=prefix%2Fa%20b&upload-id-marker=2~x%2By&max-uploads=100");
+    expectCanonical(list, [
+      "GET",
+      "/bucket",
+      "key-marker=prefix%2Fa%20b&max-uploads=100&prefix=prefix%2F&upload-id-marker=2~x%2By&uploads=",
+      host,
+      `x-amz-content-sha256:${emptySha256}`,
+      date,
+      "",
+      "host;x-amz-content-sha256;x-amz-date",
+      emptySha256,
+    ]);
+  });
+
+  test("first page has no markers", () => {
+    expect(signer.signListMultipartUploads({ prefix: "" }).url).toBe("http://127.0.0.1:7480/bucket?uploads=&prefix=");
+  });
+
+  test("virtual-host addressing lists at the root path", () => {
+    const virtual = new S3Signer({ ...config, endpoint: "https://s3.eu-west-1.amazonaws.com", region: "eu-west-1", addressing: "virtual-host" });
+    expect(virtual.signListMultipartUploads({ prefix: "p/" }).url).toBe("https://bucket.s3.eu-west-1.amazonaws.com/?uploads=&prefix=p%2F");
+  });
+
+  test.each([0, 1001, 1.5])("rejects max-uploads %p", (maxUploads) => {
+    expect(() => signer.signListMultipartUploads({ prefix: "", maxUploads })).toThrow(UsageError);
+  });
+});
+
 describe("S3Signer key encoding", () => {
   const unprefixed = new S3Signer({ ...config, keyPrefix: "" }, () => new Date("2013-05-24T00:00:00Z"));
 

@@ -5,6 +5,7 @@ import {
   parseCompleteMultipartUploadResult,
   parseErrorDocument,
   parseInitiateMultipartUploadResult,
+  parseListMultipartUploadsResult,
   parseListPartsResult,
   rootElementName,
 } from "../../src/signer/xml.ts";
@@ -85,6 +86,39 @@ describe("S3 XML parsing", () => {
   test("ListPartsResult part without a size is invalid", () => {
     const xml = "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></ListPartsResult>";
     expect(s3ErrorOf(() => parseListPartsResult(xml)).code).toBe("InvalidResponse");
+  });
+
+  test("ListMultipartUploadsResult lists uploads and next markers", () => {
+    const xml =
+      `${declaration}<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>b</Bucket><KeyMarker></KeyMarker>` +
+      `<UploadIdMarker></UploadIdMarker><NextKeyMarker>p/b &amp; c</NextKeyMarker><NextUploadIdMarker>2~u2</NextUploadIdMarker><MaxUploads>2</MaxUploads>` +
+      `<IsTruncated>true</IsTruncated><Upload><Key>p/a</Key><UploadId>2~u1</UploadId><Initiator><ID>i</ID></Initiator><Owner><ID>o</ID></Owner>` +
+      `<StorageClass>STANDARD</StorageClass><Initiated>2026-01-02T03:04:05.000Z</Initiated></Upload>` +
+      `<Upload><Key>p/b &amp; c</Key><UploadId>2~u2</UploadId><Initiated>2026-01-02T03:04:06.000Z</Initiated></Upload></ListMultipartUploadsResult>`;
+
+    expect(parseListMultipartUploadsResult(xml)).toEqual({
+      uploads: [
+        { key: "p/a", uploadId: "2~u1", initiated: new Date("2026-01-02T03:04:05.000Z") },
+        { key: "p/b & c", uploadId: "2~u2", initiated: new Date("2026-01-02T03:04:06.000Z") },
+      ],
+      isTruncated: true,
+      nextKeyMarker: "p/b & c",
+      nextUploadIdMarker: "2~u2",
+    });
+  });
+
+  test("empty ListMultipartUploadsResult has no markers", () => {
+    const xml = "<ListMultipartUploadsResult><Bucket>b</Bucket><NextKeyMarker/><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>";
+    expect(parseListMultipartUploadsResult(xml)).toEqual({ uploads: [], isTruncated: false, nextKeyMarker: undefined, nextUploadIdMarker: undefined });
+  });
+
+  test.each([
+    ["no Initiated", "<Upload><Key>k</Key><UploadId>u</UploadId></Upload>"],
+    ["invalid Initiated", "<Upload><Key>k</Key><UploadId>u</UploadId><Initiated>yesterday</Initiated></Upload>"],
+    ["no UploadId", "<Upload><Key>k</Key><Initiated>2026-01-02T03:04:05.000Z</Initiated></Upload>"],
+  ])("listed upload with %s is invalid", (_, upload) => {
+    const xml = `<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>${upload}</ListMultipartUploadsResult>`;
+    expect(s3ErrorOf(() => parseListMultipartUploadsResult(xml)).code).toBe("InvalidResponse");
   });
 
   test("root element skips declaration and comments", () => {

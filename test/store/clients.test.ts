@@ -1,6 +1,6 @@
 /**
  * Real S3 clients from Debian against the built-in store: awscli 2, s3cmd and rclone upload and
- * download byte-exact, including awscli's multipart upload.
+ * download byte-exact, including awscli's multipart upload, and awscli lists multipart uploads.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
@@ -105,6 +105,26 @@ describe("awscli 2 (/usr/bin/aws)", () => {
       await rm(source, { force: true });
       await rm(downloaded, { force: true });
     }
+  }, timeoutMs);
+
+  test("s3api lists and aborts multipart uploads", async () => {
+    const key = "aws-uploads/with space+plus.bin";
+    const json = async (command: string[]) => {
+      const result = await run(command, env);
+      expect(result.exitCode === 0 ? "exit 0" : `exit ${result.exitCode}: ${result.output}`).toBe("exit 0");
+      // The output starts with the command line; an empty listing prints no JSON at all.
+      const start = result.output.indexOf("{");
+      return start === -1 ? {} : JSON.parse(result.output.slice(start));
+    };
+    const { UploadId: uploadId } = await json(aws("s3api", "create-multipart-upload", "--bucket", store.bucket, "--key", key));
+
+    // awscli requests encoding-type=url and decodes the keys in the response.
+    const listed = await json(aws("s3api", "list-multipart-uploads", "--bucket", store.bucket, "--prefix", "aws-uploads/"));
+    expect(listed.Uploads.map((upload: { Key: string; UploadId: string }) => [upload.Key, upload.UploadId])).toEqual([[key, uploadId]]);
+
+    await expectSuccess(aws("s3api", "abort-multipart-upload", "--bucket", store.bucket, "--key", key, "--upload-id", uploadId), env);
+    const after = await json(aws("s3api", "list-multipart-uploads", "--bucket", store.bucket, "--prefix", "aws-uploads/"));
+    expect(after.Uploads ?? []).toEqual([]);
   }, timeoutMs);
 });
 
