@@ -10,7 +10,7 @@ const s3Args = {
   "s3-endpoint": { type: "string", description: "S3 endpoint URL, e.g. https://s3.eu-west-1.amazonaws.com (env ARTIFACT_S3_ENDPOINT); default: the built-in store" },
   "s3-region": { type: "string", description: "S3 region (env ARTIFACT_S3_REGION, default us-east-1)" },
   "s3-bucket": { type: "string", description: "S3 bucket (env ARTIFACT_S3_BUCKET)" },
-  "s3-prefix": { type: "string", description: "Prefix of every object key, empty or ending in / (env ARTIFACT_S3_PREFIX)" },
+  "s3-prefix": { type: "string", description: "Prefix of every object key, empty or ending in / (env ARTIFACT_S3_PREFIX). The sweeper aborts stale multipart uploads under it that no artifact names" },
   "s3-access-key-id": { type: "string", description: "S3 access key id (env ARTIFACT_S3_ACCESS_KEY_ID)" },
   "s3-secret-access-key": { type: "string", description: "S3 secret access key (env ARTIFACT_S3_SECRET_ACCESS_KEY)" },
   "s3-addressing": { type: "string", description: "path or virtual-host (env ARTIFACT_S3_ADDRESSING, default path)" },

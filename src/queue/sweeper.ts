@@ -3,27 +3,35 @@
  * row that the next sweep retries) and aborts multipart uploads initiated longer ago than the
  * configured age and never completed. An aborted artifact stays recorded and not present, so the
  * completion gate still names it, and createArtifact with the same body starts a new upload.
+ * Uploads that no row names, left by a crash, are found by listing the storage's uploads.
  */
 import { UsageError } from "../shared/errors.ts";
 import type { QueueContext } from "./context.ts";
 import type { ArtifactRecord } from "./db/artifacts.ts";
+import { defaultOrphanSweepLimits, OrphanUploadSweep, type OrphanSweepLimits } from "./orphan-uploads.ts";
 
 const batchSize = 100;
 
 export interface SweepResult {
   expired: number;
   aborted: number;
+  /** Uploads in storage that no artifact row named. */
+  orphansAborted: number;
   failed: number;
 }
 
 export class Sweeper {
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<SweepResult> | undefined;
+  private readonly orphanUploads: OrphanUploadSweep;
 
   constructor(
     private readonly context: QueueContext,
     private readonly intervalMs: number,
-  ) {}
+    orphanLimits: OrphanSweepLimits = defaultOrphanSweepLimits,
+  ) {
+    this.orphanUploads = new OrphanUploadSweep(context, orphanLimits);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.sweepOnce(), this.intervalMs);
@@ -43,7 +51,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepResult> {
-    const result: SweepResult = { expired: 0, aborted: 0, failed: 0 };
+    const result: SweepResult = { expired: 0, aborted: 0, orphansAborted: 0, failed: 0 };
     const now = this.context.now();
 
     for (const record of this.context.artifacts.expired(now, batchSize)) {
@@ -55,8 +63,11 @@ export class Sweeper {
       if (await this.attempt("abort-stale-upload", record, () => this.abortStale(record))) result.aborted++;
       else result.failed++;
     }
+    const orphans = await this.orphanUploads.run(staleBefore);
+    result.orphansAborted = orphans.aborted;
+    result.failed += orphans.failed;
 
-    if (result.expired + result.aborted + result.failed > 0) this.context.logger.log("sweep", { ...result });
+    if (result.expired + result.aborted + result.orphansAborted + result.failed > 0) this.context.logger.log("sweep", { ...result });
     return result;
   }
 

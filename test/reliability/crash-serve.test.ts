@@ -3,7 +3,7 @@
  * single-part and multipart. The server restarts on the same data directory and port, and the
  * commands that failed run again. Then every artifact is present and byte-exact, the event stream
  * read from its start carries exactly one artifact-created per artifact, the store has no
- * leftover temporary files or multipart uploads, and SQLite passes `PRAGMA integrity_check`.
+ * leftover temporary files, a sweep leaves no multipart upload, and SQLite passes `PRAGMA integrity_check`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
@@ -146,11 +146,20 @@ describe("crash: kill -9 of artifact serve during uploads (built-in store)", () 
     const names = await artifactCreatedNames(server, uploads.length, 30_000);
     expect(names.toSorted()).toEqual(uploads.map((planned) => planned.name).toSorted());
     expect(storeTmpFiles(dataDir)).toEqual([]);
-    // NOTE: a kill between the store's CreateMultipartUpload and the queue's insert of the artifact
-    // row leaves an upload that no row names, and the sweeper aborts only uploads that rows name.
-    // Such uploads are counted here; every one must at least be a whole upload with its record.
+    // A kill between the store's CreateMultipartUpload and the queue's insert of the artifact row
+    // leaves an upload that no row names. Every upload left must be a whole upload with its record.
     const orphanUploads = storedUploadIds(dataDir);
     for (const uploadId of orphanUploads) expect(existsSync(join(dataDir, "store/buckets/artifacts/uploads", uploadId, "upload"))).toBe(true);
+
+    // With no upload in flight, a restart that sweeps every 200 ms with a stale age of 1 s
+    // lists the store's uploads and aborts each one that no artifact row names.
+    await server.stop();
+    server = await startReliabilityServer(undefined, { dataDir, port, env: { ARTIFACT_TEST_SWEEP_INTERVAL_MS: "200", ARTIFACT_TEST_STALE_UPLOAD_MS: "1000" } });
+    const abortLines = () => server.stderr.filter((line) => line.includes('"abort-orphan-upload"'));
+    const sweepDeadline = Date.now() + 30_000;
+    while ((storedUploadIds(dataDir).length > 0 || abortLines().length < orphanUploads.length) && Date.now() < sweepDeadline) await Bun.sleep(100);
+    expect(storedUploadIds(dataDir)).toEqual([]);
+    expect(abortLines()).toHaveLength(orphanUploads.length);
 
     await server.stop();
     const db = new Database(join(dataDir, "queue.sqlite"), { readonly: true });
@@ -161,7 +170,7 @@ describe("crash: kill -9 of artifact serve during uploads (built-in store)", () 
     const exitCodes = firstResults.map((result) => result.exitCode).filter((code) => code !== 0);
     figures.push(
       `serve killed with ${presentAtKill} of ${uploads.length} artifacts present; ${failed.length} uploads failed (exit ${[...new Set(exitCodes)].join(", ") || "-"}) and succeeded when run again; ` +
-        `${names.length} artifact-created events, one per artifact; integrity_check ok; no temporary files left; ${orphanUploads.length} multipart uploads left that no artifact row names`,
+        `${names.length} artifact-created events, one per artifact; integrity_check ok; no temporary files left; ${orphanUploads.length} multipart uploads that no artifact row named, all aborted by a sweep after a restart`,
     );
   }, 240_000);
 
