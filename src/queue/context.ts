@@ -13,7 +13,10 @@ import { KeyedMutex } from "./keyed-mutex.ts";
 export interface QueueSettings {
   /** Validity of the presigned GET in a getArtifact redirect, in seconds. */
   presignedGetSeconds: number;
-  /** Multipart objects up to this many bytes are read back once at completion to check their SHA-256. */
+  /**
+   * Multipart objects up to this many bytes are read back once at completion to check their
+   * SHA-256. The built-in store's recorded SHA-256 is compared instead, at any size.
+   */
   verifyMultipartMaxBytes: number;
   /** Multipart uploads initiated longer ago than this and never completed are aborted, in milliseconds. */
   staleUploadAgeMs: number;
@@ -32,6 +35,11 @@ export class QueueContext {
   readonly notifier = new EventNotifier();
   /** Serializes createArtifact and completeArtifact per artifact within this process. */
   readonly artifactLocks = new KeyedMutex();
+  /**
+   * Returns the SHA-256 the built-in store recorded when it assembled a multipart object; set only
+   * when the built-in store runs in this process, never for an external S3 endpoint.
+   */
+  assembledSha256: ((objectKey: string) => Promise<string | undefined>) | undefined;
 
   constructor(
     readonly db: Database,

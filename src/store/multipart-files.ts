@@ -1,6 +1,6 @@
 /** Files of a multipart upload: the upload record, the part files, and joining parts into an object. */
 import { createHash } from "node:crypto";
-import { open, readdir } from "node:fs/promises";
+import { open, readdir, type FileHandle } from "node:fs/promises";
 import type { StoreState } from "./context.ts";
 import { headerBytes, readRecord, writeHeader, type ObjectRecord, type PartRecord, type TempFile } from "./object-file.ts";
 import type { ObjectHeaders } from "./object-headers.ts";
@@ -23,8 +23,9 @@ export async function listPartRecords(state: StoreState, bucket: string, uploadI
 }
 
 /**
- * Copies the parts' data, in order, into the temporary object file and writes its record.
- * The ETag is S3's multipart ETag: the MD5 of the parts' binary MD5s, a dash, the part count.
+ * Copies the parts' data, in order, into the temporary object file and writes its record, with
+ * the SHA-256 of the copied bytes. The ETag is S3's multipart ETag: the MD5 of the parts' binary
+ * MD5s, a dash, the part count.
  */
 export async function concatenateParts(
   state: StoreState,
@@ -34,15 +35,16 @@ export async function concatenateParts(
   parts: PartRecord[],
   file: TempFile,
 ): Promise<ObjectRecord> {
-  const buffer = new Uint8Array(copyBufferBytes);
+  const buffers: [Uint8Array, Uint8Array] = [new Uint8Array(copyBufferBytes), new Uint8Array(copyBufferBytes)];
   const md5OfMd5s = createHash("md5");
+  const sha256 = new Bun.CryptoHasher("sha256");
   let position = headerBytes;
 
   for (const part of parts) {
     md5OfMd5s.update(Buffer.from(part.md5, "hex"));
     const source = await open(state.layout.partFile(bucket, uploadId, part.partNumber), "r");
     try {
-      position = await copyData(source, headerBytes, part.size, file, position, buffer);
+      position = await copyData(source, headerBytes, part.size, file, position, buffers, sha256);
     } finally {
       await source.close();
     }
@@ -55,30 +57,49 @@ export async function concatenateParts(
     lastModified: state.now().toISOString(),
     headers: upload.headers,
     userMetadata: upload.userMetadata,
+    sha256: sha256.digest("hex"),
   };
   await writeHeader(file, record);
   return record;
 }
 
+/**
+ * Copies `length` bytes and hashes them. The next read and the current write run in the thread
+ * pool while the main thread hashes, so the copy costs little more than the hashing.
+ */
 async function copyData(
-  source: import("node:fs/promises").FileHandle,
+  source: FileHandle,
   sourceStart: number,
   length: number,
   target: TempFile,
   targetStart: number,
-  buffer: Uint8Array,
+  buffers: [Uint8Array, Uint8Array],
+  sha256: Bun.CryptoHasher,
 ): Promise<number> {
   let copied = 0;
-  while (copied < length) {
-    const want = Math.min(buffer.length, length - copied);
-    const { bytesRead } = await source.read(buffer, 0, want, sourceStart + copied);
-    if (bytesRead === 0) throw new Error(`part file ended after ${copied} of ${length} bytes`);
-    let written = 0;
-    while (written < bytesRead) {
-      const { bytesWritten } = await target.handle.write(buffer, written, bytesRead - written, targetStart + copied + written);
-      written += bytesWritten;
-    }
-    copied += bytesRead;
+  let reading: Promise<Uint8Array> | undefined = readChunk(source, buffers[0], sourceStart, length);
+  for (let index = 1; reading; index++) {
+    const chunk: Uint8Array = await reading;
+    const end: number = copied + chunk.length;
+    reading = end < length ? readChunk(source, buffers[index % 2]!, sourceStart + end, length - end) : undefined;
+
+    const writing = writeAll(target.handle, chunk, targetStart + copied);
+    sha256.update(chunk);
+    await writing;
+    copied = end;
   }
   return targetStart + copied;
+}
+
+async function readChunk(source: FileHandle, buffer: Uint8Array, position: number, remaining: number): Promise<Uint8Array> {
+  const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, remaining), position);
+  if (bytesRead === 0) throw new Error(`part file ended with ${remaining} bytes missing`);
+  return buffer.subarray(0, bytesRead);
+}
+
+async function writeAll(target: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let written = 0; written < bytes.length; ) {
+    const { bytesWritten } = await target.write(bytes, written, bytes.length - written, position + written);
+    written += bytesWritten;
+  }
 }

@@ -22,6 +22,8 @@ export interface ObjectRecord {
   headers: Record<string, string>;
   /** `x-amz-meta-*` values, names lowercase without the prefix. */
   userMetadata: Record<string, string>;
+  /** SHA-256 of the data as hex, computed from the bytes written when CompleteMultipartUpload assembled the object; absent for other objects. */
+  sha256?: string;
 }
 
 /** Metadata of one part of a multipart upload. */

@@ -1,7 +1,7 @@
 /**
  * The completion checks: the stored object must match the record in length and in every
- * `x-amz-meta-taskcluster-*` value, and a multipart object's transfer SHA-256, which S3 never
- * checked, is recomputed by reading the object once.
+ * `x-amz-meta-taskcluster-*` value. A multipart object's transfer SHA-256, which S3 never
+ * checked, is recomputed by reading the object once, or taken from the built-in store's record.
  */
 import { artifactMetadataFrom, metadataNames } from "../../signer/metadata.ts";
 import type { ArtifactMetadata, ObjectInfo } from "../../signer/types.ts";
@@ -34,8 +34,22 @@ export function objectMismatches(record: ArtifactRecord, info: ObjectInfo, etags
   return mismatches;
 }
 
-/** Reads the whole object once and returns a mismatch line when its SHA-256 or length is not the record's. */
+/**
+ * Returns a mismatch line when the object's SHA-256 or length is not the record's. The built-in
+ * store's recorded SHA-256 is used when there is one, and any other object is read once.
+ */
 export async function transferHashMismatch(context: QueueContext, record: ArtifactRecord): Promise<string | undefined> {
+  // The built-in store runs in this process on this data directory. It computed its SHA-256 from
+  // the very bytes it wrote into the object file while assembling the parts. Reading the object
+  // back would hash the same bytes through the same code, so the recorded value is as good a
+  // check and saves a read of the whole object. An external S3 endpoint offers no such value,
+  // because a header it sent could come from anyone, so its object is read.
+  const assembled = await context.assembledSha256?.(record.objectKey);
+  if (assembled !== undefined) return sha256Mismatch(assembled, record);
+  return readTransferHashMismatch(context, record);
+}
+
+async function readTransferHashMismatch(context: QueueContext, record: ArtifactRecord): Promise<string | undefined> {
   let response: Response;
   try {
     response = await context.s3.getObject(record.objectKey);
@@ -57,7 +71,10 @@ export async function transferHashMismatch(context: QueueContext, record: Artifa
   if (length !== record.transferLength) {
     return `read ${length} bytes of the object, expected transferLength ${record.transferLength}`;
   }
-  const sha256 = hasher.digest("hex");
+  return sha256Mismatch(hasher.digest("hex"), record);
+}
+
+function sha256Mismatch(sha256: string, record: ArtifactRecord): string | undefined {
   if (sha256 !== record.transferSha256) return `object SHA-256 is ${sha256}, expected transferSha256 ${record.transferSha256}`;
   return undefined;
 }

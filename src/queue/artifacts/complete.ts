@@ -77,7 +77,9 @@ async function checkStoredObject(context: QueueContext, record: ArtifactRecord, 
   }
 
   const mismatches = objectMismatches(record, info, etags);
-  if (mismatches.length === 0 && record.parts && record.transferLength <= context.settings.verifyMultipartMaxBytes) {
+  // The built-in store's recorded hash costs nothing to compare, so it is checked at any size.
+  const checkHash = context.assembledSha256 !== undefined || record.transferLength <= context.settings.verifyMultipartMaxBytes;
+  if (mismatches.length === 0 && record.parts && checkHash) {
     const hashMismatch = await transferHashMismatch(context, record);
     if (hashMismatch) mismatches.push(hashMismatch);
   }
