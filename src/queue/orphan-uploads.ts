@@ -89,15 +89,17 @@ export class OrphanUploadSweep {
   /**
    * Aborts `upload` unless an artifact row names it. The check and the abort run under the
    * artifact's lock, which createArtifact holds from CreateMultipartUpload until its row is
-   * written, so an upload that this process is about to record is never aborted.
+   * written, so an upload that this process is about to record is never aborted. A key that is
+   * not an artifact key belongs to another program sharing the bucket, so it is left alone.
    */
   private async abortUnlessNamed(upload: ListedUpload): Promise<"aborted" | "named" | "failed"> {
     const id = artifactIdOfKey(upload.key, this.context.signer.config.keyPrefix);
-    const abort = async (): Promise<"aborted" | "named" | "failed"> => {
-      if (id && this.context.artifacts.get(id.taskId, id.runId, id.name)?.uploadId === upload.uploadId) return "named";
+    if (!id) return "named";
+
+    return this.context.artifactLocks.run(lockKeyOf(id), async () => {
+      if (this.context.artifacts.get(id.taskId, id.runId, id.name)?.uploadId === upload.uploadId) return "named";
       return this.abort(upload);
-    };
-    return id ? this.context.artifactLocks.run(lockKeyOf(id), abort) : abort();
+    });
   }
 
   /** Aborts the upload; one that is already gone (404 NoSuchUpload) counts as aborted. */
@@ -121,7 +123,7 @@ export class OrphanUploadSweep {
 export function artifactIdOfKey(key: string, keyPrefix: string): ArtifactId | undefined {
   if (!key.startsWith(keyPrefix)) return undefined;
 
-  const match = /^([^/]+)\/(\d{1,3})\/([\s\S]+)$/.exec(key.slice(keyPrefix.length));
+  const match = /^([A-Za-z0-9_-]{22})\/(\d{1,3})\/([\s\S]+)$/.exec(key.slice(keyPrefix.length));
   if (!match) return undefined;
   return { taskId: match[1]!, runId: Number(match[2]), name: match[3]! };
 }

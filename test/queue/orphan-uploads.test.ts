@@ -52,6 +52,10 @@ describeEachBackend("orphan multipart uploads", (start) => {
       const outsideKey = `outside-${taskId}/object.bin`;
       const outside = context.signer.config.keyPrefix === "" ? undefined : await new S3Client(outsideSigner).initiateMultipartUpload(outsideKey, headersOf(taskId, "x"));
 
+      // Another program's upload under the same prefix, with a key no artifact can have.
+      const foreignKey = `${context.signer.config.keyPrefix}build-cache/${taskId}.bin`;
+      const foreign = await context.s3.initiateMultipartUpload(foreignKey, headersOf(taskId, "y"));
+
       await Bun.sleep(staleUploadAgeMs + 500);
       // The row's stale age starts again, as when createArtifact restarts an upload, while the
       // upload's Initiated time stays older than the stale-upload age.
@@ -67,6 +71,7 @@ describeEachBackend("orphan multipart uploads", (start) => {
       expect(remaining).not.toContain(orphan.uploadId);
       expect(remaining).toContain(owned.uploadId!);
       expect(remaining).toContain(fresh.uploadId);
+      expect(remaining).toContain(foreign);
       expect(queue.logLines.filter((line) => line.event === "abort-orphan-upload")).toEqual([
         expect.objectContaining({ event: "abort-orphan-upload", key: orphan.key, uploadId: orphan.uploadId }),
       ]);
@@ -75,6 +80,7 @@ describeEachBackend("orphan multipart uploads", (start) => {
       expect((await queue.api("PUT", path, { etags })).status).toBe(204);
 
       await context.s3.abortMultipartUpload(fresh.key, fresh.uploadId);
+      await context.s3.abortMultipartUpload(foreignKey, foreign);
       if (outside) {
         const outsideListing = await new S3Client(outsideSigner).listMultipartUploads({ prefix: outsideKey });
         expect(outsideListing.uploads.map((upload) => upload.uploadId)).toEqual([outside]);
@@ -143,4 +149,5 @@ test("artifactIdOfKey parses artifact keys", () => {
   expect(artifactIdOfKey("other/fN1SbArXTPSVFNUvaOlinQ/0/x", "p/")).toBeUndefined();
   expect(artifactIdOfKey("p/fN1SbArXTPSVFNUvaOlinQ/run/x", "p/")).toBeUndefined();
   expect(artifactIdOfKey("p/fN1SbArXTPSVFNUvaOlinQ/0/", "p/")).toBeUndefined();
+  expect(artifactIdOfKey("p/build-cache/0/x.bin", "p/")).toBeUndefined();
 });
