@@ -3,15 +3,15 @@
  * `--gzip` the compressed (transfer) SHA-256 and length, plus each part's SHA-256 and size over the
  * transfer bytes. Transfer bytes that are not already a file on disk are written to a spool file.
  *
- * The content hash and the part hashes stay on one thread over one read. A Worker hashing the
- * content in a second read of a 1 GiB file was 1.15-1.4 times faster on a shared 2-core VM, but
- * two reads can see different bytes when the file changes meanwhile, and then the record lies.
+ * The whole-stream hashes run on this thread and the part hashes in a Worker, over the same
+ * chunks of one read, so both use a core each and always describe the same bytes. A second read
+ * for the parts could see different bytes when the file changes meanwhile, and then the record lies.
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { once } from "node:events";
 import type { PartHash } from "../signer/types.ts";
 import { createDeterministicGzip } from "./gzip.ts";
-import { PartHasher } from "./part-hasher.ts";
+import { ParallelPartHasher } from "./part-hash-worker.ts";
 
 export interface InputHashes {
   contentSha256: string;
@@ -35,14 +35,16 @@ export interface HashStreamOptions {
 /** Hashes `source` in one pass; see the module comment for what is computed. */
 export async function hashStream(source: AsyncIterable<Uint8Array>, options: HashStreamOptions): Promise<InputHashes> {
   const spool = options.spoolPath === undefined ? undefined : await open(options.spoolPath, "wx", 0o600);
+  let transfer: TransferSink | undefined;
   try {
-    const transfer = new TransferSink(options.partSize, spool);
+    transfer = new TransferSink(options.partSize, spool);
     const content = options.gzip
       ? await compressInto(source, transfer, options.onRead)
       : await passInto(source, transfer, options.onRead);
-    const transferred = transfer.finish();
+    const transferred = await transfer.finish();
     return options.gzip ? { ...content, ...transferred } : { ...content, ...transferred, transferSha256: content.contentSha256 };
   } finally {
+    transfer?.close();
     await spool?.close();
   }
 }
@@ -56,10 +58,12 @@ async function passInto(source: AsyncIterable<Uint8Array>, transfer: TransferSin
   const hasher = new Bun.CryptoHasher("sha256");
   let length = 0;
   for await (const chunk of source) {
+    // Read the length first, because the transfer side hands the chunk's buffer to a Worker.
+    const chunkLength = chunk.length;
     hasher.update(chunk);
-    length += chunk.length;
+    length += chunkLength;
     await transfer.write(chunk, false);
-    onRead?.(chunk.length);
+    onRead?.(chunkLength);
   }
   return { contentSha256: hasher.digest("hex"), contentLength: length };
 }
@@ -90,23 +94,29 @@ async function compressInto(source: AsyncIterable<Uint8Array>, transfer: Transfe
 /** The transfer side: its hash (only when it differs from the content), part hashes and the spool file. */
 class TransferSink {
   private readonly hasher = new Bun.CryptoHasher("sha256");
-  private readonly parts: PartHasher | undefined;
+  private readonly parts: ParallelPartHasher | undefined;
   private length = 0;
 
   constructor(partSize: number | undefined, private readonly spool: FileHandle | undefined) {
-    this.parts = partSize === undefined ? undefined : new PartHasher(partSize);
+    this.parts = partSize === undefined ? undefined : new ParallelPartHasher(partSize);
   }
 
+  /** Takes `chunk` and hands its buffer on to the part hashing Worker, so the caller must not use it afterwards. */
   async write(chunk: Uint8Array, hashWhole: boolean): Promise<void> {
     if (hashWhole) this.hasher.update(chunk);
-    this.parts?.update(chunk);
     this.length += chunk.length;
     if (this.spool) await writeAll(this.spool, chunk);
+    await this.parts?.update(chunk);
   }
 
-  finish(): { transferSha256: string; transferLength: number; parts?: PartHash[] } {
-    const parts = this.parts?.finish();
+  async finish(): Promise<{ transferSha256: string; transferLength: number; parts?: PartHash[] }> {
+    const parts = await this.parts?.finish();
     return { transferSha256: this.hasher.digest("hex"), transferLength: this.length, ...(parts ? { parts } : {}) };
+  }
+
+  /** Stops the part hashing Worker, also when the read failed. */
+  close(): void {
+    this.parts?.close();
   }
 }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { hashStream } from "../../src/hashing/hash-stream.ts";
-import { PartHasher } from "../../src/hashing/part-hasher.ts";
+import { ParallelPartHasher } from "../../src/hashing/part-hash-worker.ts";
 import { gzipSizeBound } from "../../src/hashing/gzip.ts";
 import { hashFileRange } from "../../src/hashing/hash-file.ts";
 import { makeTempDir, writeLogFile } from "../upload/support/files.ts";
@@ -21,26 +21,51 @@ async function* chunked(bytes: Uint8Array, size: number): AsyncIterable<Uint8Arr
 }
 
 describe("part hasher", () => {
-  test("boundaries inside chunks", () => {
+  test("boundaries inside chunks", async () => {
     const bytes = randomBytes(1000);
-    const hasher = new PartHasher(300);
-    for (let offset = 0; offset < bytes.length; offset += 77) hasher.update(bytes.subarray(offset, offset + 77));
-    const parts = hasher.finish();
+    const hasher = new ParallelPartHasher(300);
+    for (let offset = 0; offset < bytes.length; offset += 77) await hasher.update(bytes.subarray(offset, offset + 77));
+    const parts = await hasher.finish();
 
     expect(parts.map((part) => part.size)).toEqual([300, 300, 300, 100]);
     expect(parts[0]!.sha256).toBe(sha256(bytes.subarray(0, 300)));
     expect(parts[3]!.sha256).toBe(sha256(bytes.subarray(900)));
   });
 
-  test("exact multiple has no empty tail", () => {
-    const hasher = new PartHasher(10);
-    hasher.update(new Uint8Array(20));
+  test("exact multiple has no empty tail", async () => {
+    const hasher = new ParallelPartHasher(10);
+    await hasher.update(new Uint8Array(20));
 
-    expect(hasher.finish().map((part) => part.size)).toEqual([10, 10]);
+    expect((await hasher.finish()).map((part) => part.size)).toEqual([10, 10]);
   });
 
-  test("empty input is one empty part", () => {
-    expect(new PartHasher(10).finish()).toEqual([{ sha256: sha256(new Uint8Array(0)), size: 0 }]);
+  test("empty input is one empty part", async () => {
+    expect(await new ParallelPartHasher(10).finish()).toEqual([{ sha256: sha256(new Uint8Array(0)), size: 0 }]);
+  });
+
+  test("view is copied, whole buffer moved", async () => {
+    const hasher = new ParallelPartHasher(8);
+    const whole = new Uint8Array(40).fill(1);
+    const view = Buffer.alloc(40, 2).subarray(0, 24);
+    await hasher.update(view);
+    await hasher.update(whole);
+    const parts = await hasher.finish();
+
+    expect(view.length).toBe(24);
+    expect(view[0]).toBe(2);
+    expect(whole.length).toBe(0);
+    expect(parts).toHaveLength(8);
+    expect(parts[3]!.sha256).toBe(sha256(new Uint8Array(8).fill(1)));
+  });
+
+  test("many chunks keep their order", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024 + 5);
+    const hasher = new ParallelPartHasher(1024 * 1024);
+    for (let offset = 0; offset < bytes.length; offset += 4099) await hasher.update(bytes.slice(offset, offset + 4099));
+    const parts = await hasher.finish();
+
+    expect(parts.map((part) => part.size)).toEqual([1024 * 1024, 1024 * 1024, 1024 * 1024, 5]);
+    expect(parts.map((part) => part.sha256)).toEqual([0, 1, 2, 3].map((index) => sha256(bytes.subarray(index * 1024 * 1024, (index + 1) * 1024 * 1024))));
   });
 });
 
