@@ -43,13 +43,22 @@ function stripColors(text: string): string {
   return text.replace(/\x1b\[[0-9;]*m/g, "");
 }
 
-/** Finds the subcommand that `--help` applies to, following the leading non-option words. */
-async function findCommand(command: CommandDef<any>, argv: string[], parent?: CommandDef<any>): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
+/**
+ * Finds the subcommand that `--help` applies to, following the leading non-option words, and
+ * returns it with a parent named by the whole command path, so usage reads `artifact task claim`.
+ */
+async function findCommand(
+  command: CommandDef<any>,
+  argv: string[],
+  path: string[] = ["artifact"],
+): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
   const name = argv.find((word) => !word.startsWith("-"));
-  const children = command.subCommands as Record<string, () => Promise<CommandDef<any>>> | undefined;
-  const load = name === undefined ? undefined : children?.[name];
-  if (!load) return [command, parent];
-  return findCommand(await load(), argv.slice(argv.indexOf(name!) + 1), command);
+  const children = command.subCommands as Record<string, CommandDef<any> | (() => Promise<CommandDef<any>>)> | undefined;
+  const child = name === undefined ? undefined : children?.[name];
+  if (!child) return [command, path.length > 1 ? { meta: { name: path.slice(0, -1).join(" ") } } : undefined];
+
+  const resolved = typeof child === "function" ? await child() : child;
+  return findCommand(resolved, argv.slice(argv.indexOf(name!) + 1), [...path, name!]);
 }
 
 /** Prints one line for expected failures and the stack trace for bugs; returns the exit code. */

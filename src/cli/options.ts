@@ -7,12 +7,18 @@ import { UsageError } from "../shared/errors.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import type { HawkCredentials } from "../shared/hawk.ts";
 
+/** Options of every command, servers included. */
+export const logArgs = {
+  quiet: { type: "boolean", alias: "q", description: "Print nothing but errors on stderr" },
+  verbose: { type: "boolean", alias: "v", description: "Print details of each request and retry on stderr" },
+} as const satisfies ArgsDef;
+
+/** Options of every client command. */
 export const globalArgs = {
   "root-url": { type: "string", description: "Root URL of the queue (env TASKCLUSTER_ROOT_URL)" },
   "client-id": { type: "string", description: "Client id for Hawk authentication (env TASKCLUSTER_CLIENT_ID)" },
   "access-token": { type: "string", description: "Access token for Hawk authentication (env TASKCLUSTER_ACCESS_TOKEN)" },
-  quiet: { type: "boolean", alias: "q", description: "Print nothing but errors on stderr" },
-  verbose: { type: "boolean", alias: "v", description: "Print details of each request and retry on stderr" },
+  ...logArgs,
   json: { type: "boolean", description: "Print one JSON object with the result on stdout" },
 } as const satisfies ArgsDef;
 

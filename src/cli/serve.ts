@@ -1,10 +1,11 @@
 /** `artifact serve`: runs the queue, with the built-in store unless an S3 endpoint is configured. */
 import { UsageError } from "../shared/errors.ts";
+import { prepareDataDir } from "./data-dir.ts";
 import type { Addressing } from "../signer/types.ts";
 import { readClientsFile } from "../queue/auth/clients.ts";
 import { startQueueServer, type ExternalS3 } from "../queue/server.ts";
 import { testSweepOf } from "../queue/sweeper.ts";
-import { defineArtifactCommand } from "./command.ts";
+import { defineServerCommand } from "./command.ts";
 
 const s3Args = {
   "s3-endpoint": { type: "string", description: "S3 endpoint URL, e.g. https://s3.eu-west-1.amazonaws.com (env ARTIFACT_S3_ENDPOINT); default: the built-in store" },
@@ -16,25 +17,28 @@ const s3Args = {
   "s3-addressing": { type: "string", description: "path or virtual-host (env ARTIFACT_S3_ADDRESSING, default path)" },
 } as const;
 
-export default defineArtifactCommand({
+export default defineServerCommand({
   meta: { name: "serve", description: "Run the queue API and, unless an S3 endpoint is given, the built-in S3-compatible store" },
   args: {
-    port: { type: "string", description: "TCP port to listen on (default 8080; 0 picks a free port)", default: "8080" },
-    host: { type: "string", description: "Address to listen on (default 127.0.0.1)", default: "127.0.0.1" },
-    "data-dir": { type: "string", description: "Directory for the SQLite database, root credentials and built-in store (default ./artifact-data)", default: "./artifact-data" },
+    port: { type: "string", description: "TCP port to listen on; 0 picks a free port", default: "8080" },
+    host: { type: "string", description: "Address to listen on", default: "127.0.0.1" },
+    "root-url": { type: "string", description: "Root URL that clients use, when it is not http://<host>:<port> (behind a proxy, say)" },
+    "data-dir": { type: "string", description: "Directory for the SQLite database, root credentials and built-in store; created if missing", default: "./artifact-data" },
     "clients-file": { type: "string", description: 'JSON file of further clients: [{"clientId", "accessToken", "scopes"}]' },
-    "stale-upload-hours": { type: "string", description: "Abort multipart uploads not completed after this many hours (default 24)", default: "24" },
-    "verify-max-bytes": { type: "string", description: "Read back multipart objects up to this many bytes to check their SHA-256 (default 1073741824, 1 GiB)", default: "1073741824" },
+    "stale-upload-hours": { type: "string", description: "Abort multipart uploads not completed after this many hours", default: "24" },
+    "verify-max-bytes": { type: "string", description: "Read back multipart objects up to this many bytes (1073741824 is 1 GiB) to check their SHA-256", default: "1073741824" },
     ...s3Args,
   },
   async run({ args }) {
     const staleUploadAgeMs = integerOption("--stale-upload-hours", args["stale-upload-hours"], 1, 24 * 365) * 3_600_000;
     const testSweep = testSweepOf(process.env);
+    const rootUrl = args["root-url"] === undefined ? undefined : checkRootUrl(args["root-url"]);
+    prepareDataDir(args["data-dir"]);
     const server = await startQueueServer({
       host: args.host,
       port: integerOption("--port", args.port, 0, 65535),
       dataDir: args["data-dir"],
-      rootUrl: args["root-url"],
+      rootUrl,
       s3: externalS3Of(args, process.env),
       clients: args["clients-file"] ? readClientsFile(args["clients-file"]) : [],
       rootAccessToken: process.env.ARTIFACT_ROOT_ACCESS_TOKEN || undefined,
@@ -54,6 +58,20 @@ export default defineArtifactCommand({
     await server.stop();
   },
 });
+
+/** Throws a UsageError unless `text` is an absolute http(s) URL without query or fragment. */
+function checkRootUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
+    throw new UsageError(`invalid --root-url ${JSON.stringify(text)}`, { hint: "give an absolute http(s) URL such as https://queue.example.com" });
+  }
+  return text;
+}
 
 type S3Options = { [K in keyof typeof s3Args]?: string };
 

@@ -3,12 +3,13 @@
  * clients that need a local endpoint. `artifact serve` runs the same store on the queue's port.
  */
 import { defineCommand } from "citty";
-import { defineArtifactCommand } from "./command.ts";
+import { defineServerCommand } from "./command.ts";
+import { prepareDataDir } from "./data-dir.ts";
 import { UsageError } from "../shared/errors.ts";
 import { openStore } from "../store/index.ts";
 import { serveStore } from "../store/server.ts";
 
-const serve = defineArtifactCommand({
+const serve = defineServerCommand({
   meta: { name: "serve", description: "Serve the built-in S3-compatible store (path-style) until interrupted" },
   args: {
     port: { type: "string", required: true, description: "TCP port to listen on; 0 picks a free port" },
@@ -19,6 +20,7 @@ const serve = defineArtifactCommand({
   },
   async run({ args, logger }) {
     const port = parsePort(args.port);
+    prepareDataDir(args["data-dir"]);
     const store = await openStore({ dataDir: args["data-dir"], region: args.region, bucket: args.bucket });
     const server = serveStore(store, args.host, port);
 

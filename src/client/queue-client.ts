@@ -37,6 +37,8 @@ export class QueueApiError extends Error {
     message: string,
     readonly method: string,
     readonly path: string,
+    /** From a 409 body: whether the conflict can pass by itself; undefined when the queue did not say. */
+    readonly retryable?: boolean,
   ) {
     super(message);
     this.name = "QueueApiError";
@@ -179,14 +181,16 @@ async function apiErrorOf(response: Response, method: string, url: URL): Promise
   const text = await response.text().catch(() => "");
   let code = "UnknownError";
   let message = text.slice(0, 500);
+  let retryable: boolean | undefined;
   try {
-    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown; retryable?: unknown };
     if (typeof parsed.code === "string") code = parsed.code;
     if (typeof parsed.message === "string") message = parsed.message;
+    if (typeof parsed.retryable === "boolean") retryable = parsed.retryable;
   } catch {
     // The body is not JSON (a proxy's HTML page, say); its first 500 characters stand as the message.
   }
-  return new QueueApiError(response.status, code, message, method, url.pathname);
+  return new QueueApiError(response.status, code, message, method, url.pathname, retryable);
 }
 
 function timedOut(error: unknown): boolean {
@@ -220,6 +224,7 @@ export function toTypedError(error: unknown, method: string, url: URL, attempts 
     case 410:
       return new InputFileError(what, { cause: error });
     case 409:
+      if (error.retryable === false) return new DataError(what, { hint: "retrying the same request will not change this", cause: error });
       return new TemporaryError(what, { hint: "retry once the conflict is resolved", cause: error });
     default:
       return error.status >= 500

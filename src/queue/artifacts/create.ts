@@ -112,7 +112,7 @@ function checkRunAcceptsArtifacts(context: QueueContext, record: ArtifactRecord)
   const run = context.tasks.run(record.taskId, record.runId);
   if (!run) throw notFound(`task ${record.taskId} has no run ${record.runId}`);
   if (run.state !== "running") {
-    throw conflict(`run ${record.runId} of task ${record.taskId} is ${run.state}; artifacts can be created only while it is running`);
+    throw conflict(`run ${record.runId} of task ${record.taskId} is ${run.state}; artifacts can be created only while it is running`, run.state === "pending");
   }
 
   const taskExpiresMs = Date.parse(task.expires);

@@ -20,23 +20,31 @@ export type ErrorCode = keyof typeof errorStatus;
 
 export class ApiError extends Error {
   readonly status: number;
+  /** Whether the same request can succeed later without change; sent with 409 answers only. */
+  readonly retryable: boolean | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryable?: boolean },
   ) {
     super(message, options);
     this.name = "ApiError";
     this.status = errorStatus[code];
+    this.retryable = options?.retryable;
   }
 }
 
 export const inputError = (message: string) => new ApiError("InputError", message);
 export const notFound = (message: string) => new ApiError("ResourceNotFound", message);
-export const conflict = (message: string) => new ApiError("RequestConflict", message);
+/**
+ * A 409. `retryable` tells clients whether the conflict can pass by itself (a run not yet claimed,
+ * artifacts still uploading) or is final (a different body, a resolved run).
+ */
+export const conflict = (message: string, retryable = false) => new ApiError("RequestConflict", message, { retryable });
 
 /** Returns the JSON error response for `error`. */
 export function errorResponse(error: ApiError, headers: Record<string, string> = {}): Response {
-  return Response.json({ code: error.code, message: error.message }, { status: error.status, headers });
+  const body = error.retryable === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, retryable: error.retryable };
+  return Response.json(body, { status: error.status, headers });
 }

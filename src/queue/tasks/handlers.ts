@@ -117,7 +117,7 @@ export async function resolveRun(context: QueueContext, api: ApiRequest, resolut
     const run = context.tasks.run(taskId, runId);
     if (!run) throw notFound(`task ${taskId} has no run ${runId}`);
     if (run.state === resolution) return;
-    if (run.state !== "running") throw conflict(`run ${runId} of task ${taskId} is ${run.state}, not running`);
+    if (run.state !== "running") throw conflict(`run ${runId} of task ${taskId} is ${run.state}, not running`, run.state === "pending");
     if (resolution === "completed") requireArtifactsPresent(context, taskId, runId);
     context.tasks.saveRun({ ...run, state: resolution as RunState, resolved: now });
   });
@@ -134,6 +134,7 @@ function requireArtifactsPresent(context: QueueContext, taskId: string, runId: n
   const more = missing.length > 20 ? ` and ${missing.length - 20} more` : "";
   throw conflict(
     `run ${runId} of task ${taskId} has ${missing.length} artifact(s) not present: ${shown}${more}; complete them before resolving the run as completed`,
+    true,
   );
 }
 
