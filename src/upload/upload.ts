@@ -4,6 +4,7 @@
  * finishes the job, because the same body makes createArtifact return the same upload.
  */
 import type { CreateArtifactRequest, CreateArtifactResponse, TaskStatusResponse } from "../client/types.ts";
+import { checkArtifactName } from "../shared/artifact-name.ts";
 import { DataError, InternalError } from "../shared/errors.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "../shared/retry.ts";
 import { silentLogger, type Logger } from "../shared/log.ts";
@@ -87,6 +88,7 @@ export interface UploadSummary {
 
 export async function uploadArtifact(request: UploadRequest, context: UploadContext): Promise<UploadSummary> {
   const startedAt = performance.now();
+  checkArtifactName(request.name);
   const input = request.input === "-" ? undefined : await checkInputFile(request.input);
   if (input && !request.gzip && request.plan.mode === "single-part") refuseLargeSinglePart(input.size);
 

@@ -124,6 +124,7 @@ describeEachBackend("blob artifacts", (start) => {
     expect(other.status).toBe(409);
     expect(other.json.code).toBe("RequestConflict");
     expect(other.json.message).toContain("contentSha256");
+    expect(other.json.retryable).toBe(false);
   });
 
   test("later expiry is not a different body", async () => {
@@ -181,13 +182,24 @@ describeEachBackend("blob artifacts", (start) => {
     const cases: Array<[string, string]> = [
       ["a".repeat(1025), "1 to 1024"],
       ["public/tab\there", "printable ASCII"],
-      ["public/../escape", ".."],
+      ["public/../escape", '".." segment'],
+      ["public/./here", '"." segment'],
     ];
     for (const [name, rule] of cases) {
       const answer = await create(taskId, name, body);
       expect(answer.status).toBe(400);
       expect(answer.json.message).toContain(rule);
     }
+  });
+
+  test("dot segment names are 400 on reads", async () => {
+    const taskId = await runningTask(queue);
+    const located = await queue.api("GET", path(taskId, "public/../other"));
+    const json = (await located.json()) as { code: string; message: string };
+
+    expect(located.status).toBe(400);
+    expect(json.code).toBe("InputValidationError");
+    expect(json.message).toContain('".." segment');
   });
 
   test("limits are 400 naming the field", async () => {
@@ -263,7 +275,9 @@ describeEachBackend("blob artifacts", (start) => {
 
     const gated = await queue.api("POST", `/task/${taskId}/runs/0/completed`, {});
     expect(gated.status).toBe(409);
-    const message = (await gated.json() as any).message;
+    const gatedBody = (await gated.json()) as { message: string; retryable: boolean };
+    const message = gatedBody.message;
+    expect(gatedBody.retryable).toBe(true);
     expect(message).toContain('"public/pending.txt"');
     expect(message).not.toContain("done.txt");
 

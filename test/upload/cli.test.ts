@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 /** Runs the command without blocking, so the recording server above can respond. */
-async function runUpload(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn(["bun", main, "upload", "taskA", "0", "public/x.bin", "--root-url", queueUrl, ...args], {
+async function runUpload(args: string[], env: Record<string, string> = {}, name = "public/x.bin") {
+  const child = Bun.spawn(["bun", main, "upload", "taskA", "0", name, "--root-url", queueUrl, ...args], {
     env: { ...process.env, ...env },
     stderr: "pipe",
     stdout: "pipe",
@@ -69,6 +69,29 @@ describe("upload command checks", () => {
     expect(result.exitCode).toBe(66);
     expect(result.stderr).toContain(`input file ${path} is not readable`);
     expect(requests).toEqual([]);
+  });
+
+  test("invalid names exit 64 before requests", async () => {
+    const path = join(temp.dir, "small.bin");
+    await Bun.write(path, "x");
+    const cases: Array<[string, string]> = [
+      ["", "artifact name is 0 characters; it must be 1 to 1024"],
+      ["p".repeat(1025), "artifact name is 1025 characters; it must be 1 to 1024"],
+      [".", 'artifact name "." contains a "." segment'],
+      ["..", 'artifact name ".." contains a ".." segment'],
+      ["public/../x", 'artifact name "public/../x" contains a ".." segment'],
+      ["public/./x", 'artifact name "public/./x" contains a "." segment'],
+      ["tab\tname", "artifact name contains U+09 at index 3; only printable ASCII (0x20-0x7e) is allowed"],
+    ];
+    for (const [name, rule] of cases) {
+      requests.length = 0;
+      const result = await runUpload(["-i", path], {}, name);
+
+      expect(result.exitCode).toBe(64);
+      expect(result.stderr).toStartWith(`artifact: ${rule}`);
+      expect(result.stderr).toEndWith("; rename the artifact\n");
+      expect(requests).toEqual([]);
+    }
   });
 
   test("conflicting modes exit 64", async () => {

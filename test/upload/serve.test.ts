@@ -175,21 +175,14 @@ function uploadSuite(backend: Backend): void {
     }
   });
 
-  test("illegal names are rejected with 64", async () => {
+  test("name over the key limit is 400", async () => {
     const path = join(dir, "names.txt");
     await Bun.write(path, "names\n");
-    const cases: Array<[string, string]> = [
-      ["p".repeat(1025), "artifact name is 1025 characters; it must be 1 to 1024"],
-      ["p".repeat(1024), "object key of 1049 bytes exceeds the limit of 1024"],
-      ["tab\tname", "only printable ASCII (0x20-0x7e) is allowed"],
-    ];
-    for (const [name, rule] of cases) {
-      const result = await runUpload(task, name, ["-i", path, "--quiet"]);
+    const result = await runUpload(task, "p".repeat(1024), ["-i", path, "--quiet"]);
 
-      expect(result.exitCode).toBe(64);
-      expect(result.stderr).toContain("answered 400");
-      expect(result.stderr).toContain(rule);
-    }
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain("answered 400");
+    expect(result.stderr).toContain("object key of 1049 bytes exceeds the limit of 1024");
   });
 
   test("uppercase hex is stored lowercase", async () => {

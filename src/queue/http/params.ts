@@ -1,10 +1,10 @@
 /** Checks of the path parameters: task ids, run ids and artifact names. */
+import { artifactNameProblem } from "../../shared/artifact-name.ts";
 import { isSlugid } from "../../shared/slugid.ts";
 import { ApiError } from "./api-error.ts";
 
 /** Taskcluster allows runs 0 to 49 per task; a larger id is a typo, not a run. */
 export const maxRunId = 49;
-export const maxNameLength = 1024;
 
 export function taskIdParam(value: string): string {
   if (!isSlugid(value)) throw invalid(`taskId ${JSON.stringify(value)} is not a slugid (22 characters of URL-safe base64)`);
@@ -18,16 +18,10 @@ export function runIdParam(value: string): number {
   return Number(value);
 }
 
-/** Checks a decoded artifact name: printable ASCII (0x20-0x7e), 1 to 1024 characters. */
+/** Checks a decoded artifact name against the rule the client applies too (see artifactNameProblem). */
 export function nameParam(value: string): string {
-  if (value.length < 1 || value.length > maxNameLength) {
-    throw invalid(`artifact name is ${value.length} characters; it must be 1 to ${maxNameLength}`);
-  }
-  const bad = /[^\x20-\x7e]/.exec(value);
-  if (bad) {
-    const code = bad[0].codePointAt(0)!.toString(16).padStart(2, "0");
-    throw invalid(`artifact name contains U+${code.toUpperCase()} at index ${bad.index}; only printable ASCII (0x20-0x7e) is allowed`);
-  }
+  const problem = artifactNameProblem(value);
+  if (problem) throw invalid(problem);
   return value;
 }
 
