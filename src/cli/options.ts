@@ -47,9 +47,7 @@ export function queueConfigOf(options: GlobalOptions, env: NodeJS.ProcessEnv = p
   if (!rootUrl) {
     throw new UsageError("missing root URL of the queue", { hint: "set TASKCLUSTER_ROOT_URL or pass --root-url" });
   }
-  try {
-    new URL(rootUrl);
-  } catch {
+  if (!isHttpUrl(rootUrl)) {
     throw new UsageError(`invalid root URL ${JSON.stringify(rootUrl)}`, { hint: "pass an absolute http(s) URL" });
   }
 
@@ -61,6 +59,15 @@ export function queueConfigOf(options: GlobalOptions, env: NodeJS.ProcessEnv = p
     });
   }
   return { rootUrl, credentials: clientId && accessToken ? { id: clientId, key: accessToken } : undefined };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -98,7 +105,7 @@ export function checkRawArgs(rawArgs: string[], argsDef: ArgsDef): void {
     if (!kind) throw new UsageError(`unknown option ${token.split("=")[0]}`, { hint: "see --help for the options" });
     if (kind === "string" && inlineValue === undefined) {
       const next = rawArgs[index + 1];
-      if (next === undefined || (next.startsWith("-") && next !== "-")) {
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !isNegativeNumber(next))) {
         throw new UsageError(`option ${token} needs a value`, { hint: "see --help for its unit and default" });
       }
       index++;
@@ -109,6 +116,11 @@ export function checkRawArgs(rawArgs: string[], argsDef: ArgsDef): void {
       hint: "quote names that contain spaces",
     });
   }
+}
+
+/** A value such as `-5`: the command's own check then names it as out of range. */
+function isNegativeNumber(token: string): boolean {
+  return /^-\d/.test(token);
 }
 
 function splitFlag(token: string): [string, string | undefined] {

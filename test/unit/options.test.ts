@@ -38,6 +38,10 @@ describe("checkRawArgs", () => {
     expect(usageMessage(["abc", "-o", "--gzip"])).toBe("option -o needs a value");
   });
 
+  test("negative number is a value for the command to check", () => {
+    expect(usageMessage(["abc", "--output", "-5"])).toBeUndefined();
+  });
+
   test("too many positional arguments are rejected", () => {
     expect(usageMessage(["abc", "def"])).toContain("too many arguments (2; this command takes 1)");
   });
@@ -85,5 +89,9 @@ describe("queueConfigOf", () => {
 
   test("relative root URL is rejected", () => {
     expect(() => queueConfigOf({ "root-url": "queue.local" }, {})).toThrow("invalid root URL");
+  });
+
+  test("root URL of another scheme is rejected", () => {
+    expect(() => queueConfigOf({ "root-url": "ftp://127.0.0.1/" }, {})).toThrow("invalid root URL");
   });
 });
