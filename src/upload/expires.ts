@@ -9,11 +9,18 @@ const unitMs: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000,
  */
 export function parseExpires(text: string, now: Date = new Date()): string {
   const duration = /^(\d+)\s*([mhdwy])$/.exec(text.trim());
-  if (duration) return new Date(now.getTime() + Number(duration[1]) * unitMs[duration[2]!]!).toISOString();
+  const date = duration
+    ? new Date(now.getTime() + Number(duration[1]) * unitMs[duration[2]!]!)
+    : /^\d{4}-\d{2}-\d{2}/.test(text)
+      ? new Date(text)
+      : new Date(NaN);
 
-  const date = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(NaN);
+  // Date holds at most 8.64e15 ms from 1970; a larger duration gives an Invalid Date.
   if (Number.isNaN(date.getTime())) {
     throw new UsageError(`invalid --expires ${JSON.stringify(text)}`, { hint: "give a duration such as 30d or 12h, or a date such as 2027-01-31" });
+  }
+  if (date.getTime() <= now.getTime()) {
+    throw new UsageError(`--expires ${JSON.stringify(text)} is in the past (${date.toISOString()})`, { hint: "give a later date or a duration such as 30d" });
   }
   return date.toISOString();
 }

@@ -75,4 +75,13 @@ describe("option values", () => {
     expect(parseExpires("2027-01-31", now)).toBe("2027-01-31T00:00:00.000Z");
     expect(() => parseExpires("soon", now)).toThrow('invalid --expires "soon"');
   });
+
+  test("expires beyond Date's range is a usage error", () => {
+    expect(() => parseExpires("99999999d", new Date("2026-12-01T00:00:00Z"))).toThrow('invalid --expires "99999999d"');
+  });
+
+  test("expires in the past is a usage error", () => {
+    expect(() => parseExpires("2020-01-01", new Date("2026-12-01T00:00:00Z"))).toThrow("is in the past");
+    expect(() => parseExpires("0d", new Date("2026-12-01T00:00:00Z"))).toThrow("is in the past");
+  });
 });
