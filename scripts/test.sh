@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export RGW_DIR=${RGW_DIR:-$PWD/.ci-work/rgw}
 rgw_started=0
 
 stop_rgw() {
@@ -18,15 +17,18 @@ bun scripts/build.ts
 
 if [ -n "${ARTIFACT_TEST_RGW_ENDPOINT:-}" ]; then
   echo "test: using the S3 endpoint in ARTIFACT_TEST_RGW_ENDPOINT ($ARTIFACT_TEST_RGW_ENDPOINT)"
-elif bash scripts/rgw/install.sh && bash scripts/rgw/up.sh; then
-  rgw_started=1
-  # shellcheck disable=SC1091
-  source "$RGW_DIR/env"
-elif [ "${CI:-}" = true ]; then
-  echo "test: Ceph RGW could not be provisioned, and CI must run the tests against it" >&2
-  exit 1
 else
-  echo "test: Ceph RGW could not be provisioned; the tests that need it will be skipped" >&2
+  export RGW_DIR=${RGW_DIR:-$PWD/.ci-work/rgw}
+  if bash scripts/rgw/install.sh && bash scripts/rgw/up.sh; then
+    rgw_started=1
+    # shellcheck disable=SC1091
+    source "$RGW_DIR/env"
+  elif [ "${CI:-}" = true ]; then
+    echo "test: Ceph RGW could not be provisioned, and CI must run the tests against it" >&2
+    exit 1
+  else
+    echo "test: Ceph RGW could not be provisioned; the tests that need it will be skipped" >&2
+  fi
 fi
 
 # The quick start is the end-to-end test: the whole flow through the compiled binary.
