@@ -15,7 +15,7 @@ import type { PartHash } from "../signer/types.ts";
 import { gzipSizeBound } from "../hashing/gzip.ts";
 import { hashStream, type InputHashes } from "../hashing/hash-stream.ts";
 import { checkInputFile, guessContentType, type InputFile } from "./input.ts";
-import { isMultipart, partSizeBeforeHashing, refuseLargeSinglePart, type PlanOptions } from "./plan.ts";
+import { checkPlan, checkPlanOptions, isMultipart, partSizeBeforeHashing, type PlanOptions } from "./plan.ts";
 import { TempFolder } from "./temp-files.ts";
 import { sendRanges, type ByteRange, type SignedRequests } from "./transfer.ts";
 
@@ -89,8 +89,9 @@ export interface UploadSummary {
 export async function uploadArtifact(request: UploadRequest, context: UploadContext): Promise<UploadSummary> {
   const startedAt = performance.now();
   checkArtifactName(request.name);
+  checkPlanOptions(request.plan);
   const input = request.input === "-" ? undefined : await checkInputFile(request.input);
-  if (input && !request.gzip && request.plan.mode === "single-part") refuseLargeSinglePart(input.size);
+  if (input && !request.gzip) checkPlan(input.size, request.plan);
 
   const temp = input && !request.gzip ? undefined : new TempFolder();
   try {
@@ -154,6 +155,9 @@ async function prepareTransfer(request: UploadRequest, context: UploadContext, i
     });
   }
 
+  // The transfer length of stdin or gzip output is known only now, so its plan is checked
+  // here, before stdin's part hashes are read and before any request.
+  checkPlan(hashes.transferLength, request.plan);
   const path = spoolPath ?? input!.path;
   const parts = isMultipart(hashes.transferLength, request.plan) ? await partsOf(path, hashes, request.plan) : undefined;
   if (parts) checkParts(parts, hashes.transferLength);

@@ -123,6 +123,30 @@ describe("upload command checks", () => {
     expect(result.stderr).toContain("S3 limits a single PUT to 5368709120 bytes (5 GiB)");
     expect(requests).toEqual([]);
   });
+
+  test("too many parts exit 64 before hashing", async () => {
+    requests.length = 0;
+    const path = join(temp.dir, "sparse-60g");
+    await Bun.write(path, "");
+    await truncate(path, 60 * 1024 ** 3);
+    const result = await runUpload(["-i", path, "--part-size", "5M"]);
+
+    // Hashing 60 GiB would outlast the test's timeout, so passing shows the check came first.
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toBe(
+      "artifact: --part-size 5242880 needs 12288 parts for 64424509440 bytes, more than S3's limit of 10000 parts; give --part-size 7M or more\n",
+    );
+    expect(requests).toEqual([]);
+  });
+
+  test("threshold above 5 GiB exits 64", async () => {
+    requests.length = 0;
+    const result = await runUpload(["-i", "-", "--multipart-threshold", "6G"]);
+
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain("--multipart-threshold 6442450944 is above S3's single PUT limit of 5368709120 bytes (5 GiB)");
+    expect(requests).toEqual([]);
+  });
 });
 
 describe("temporary files", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { checkPartSizeOption, defaultMultipartThreshold, isMultipart, partSizeBeforeHashing, refuseLargeSinglePart } from "../../src/upload/plan.ts";
+import { checkPartSizeOption, checkPlan, defaultMultipartThreshold, isMultipart, partSizeBeforeHashing, refuseLargeSinglePart } from "../../src/upload/plan.ts";
 import { parseByteSize } from "../../src/upload/sizes.ts";
 import { parseExpires } from "../../src/upload/expires.ts";
 import { gzipSizeBound } from "../../src/hashing/gzip.ts";
@@ -49,6 +49,41 @@ describe("upload plan", () => {
     expect(() => checkPartSizeOption(5 * gibibyte + 1)).toThrow(UsageError);
     expect(() => checkPartSizeOption(5 * mebibyte)).not.toThrow();
     expect(() => checkPartSizeOption(undefined)).not.toThrow();
+  });
+
+  test("part count over 10,000 names a size that fits", () => {
+    const length = 60 * gibibyte;
+    const plan = { ...auto, partSize: 5 * mebibyte };
+
+    expect(() => checkPlan(length, plan)).toThrow(UsageError);
+    expect(() => checkPlan(length, plan)).toThrow(`--part-size ${5 * mebibyte} needs 12288 parts for ${length} bytes, more than S3's limit of 10000 parts`);
+    expect(() => checkPlan(length, { ...plan, partSize: 7 * mebibyte })).not.toThrow();
+    expect(() => checkPlan(length, { ...plan, partSize: 6 * mebibyte })).toThrow("needs 10240 parts");
+    expect(() => checkPlan(length, auto)).not.toThrow();
+  });
+
+  test("plan hint gives a part size that works", () => {
+    const length = 60 * gibibyte;
+    let hint: string | undefined;
+    try {
+      checkPlan(length, { ...auto, partSize: 5 * mebibyte });
+    } catch (error) {
+      hint = (error as UsageError).hint;
+    }
+
+    expect(hint).toBe("give --part-size 7M or more");
+    expect(Math.ceil(length / (7 * mebibyte))).toBeLessThanOrEqual(10_000);
+  });
+
+  test("plan limits without a part size", () => {
+    const tooLarge = 10_000 * 5 * gibibyte + 1;
+
+    expect(() => checkPlan(tooLarge, auto)).toThrow("exceeds the multipart limit");
+    expect(() => checkPlan(5 * gibibyte + 1, { ...auto, mode: "single-part" })).toThrow("S3 limits a single PUT");
+    expect(() => checkPlan(5 * gibibyte, { ...auto, mode: "single-part" })).not.toThrow();
+    expect(() => checkPlan(100, { ...auto, partSize: mebibyte })).toThrow("--part-size 1048576 is outside the range");
+    expect(() => checkPlan(100, { ...auto, multipartThreshold: 5 * gibibyte + 1 })).toThrow("--multipart-threshold 5368709121 is above");
+    expect(() => checkPlan(100, { ...auto, mode: "multipart", multipartThreshold: 8 * gibibyte })).not.toThrow();
   });
 
   test("gzip bound covers the worst case", () => {
