@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { OutputFileError } from "../shared/errors.ts";
+import { onExitSignal } from "../shared/exit-signals.ts";
 
 export interface OutputSink {
   /** The output path, or `stdout`, for messages. */
@@ -71,10 +72,7 @@ function outputError(error: unknown, directory: string, outputPath: string): Out
 export class FileOutput implements OutputSink {
   bytesWritten = 0;
   private fd: number | undefined;
-  private readonly removeOnSignal = (): void => {
-    this.discard();
-    process.exit(130);
-  };
+  private readonly stopWatchingSignals: () => void;
 
   constructor(
     readonly path: string,
@@ -82,8 +80,7 @@ export class FileOutput implements OutputSink {
     fd: number,
   ) {
     this.fd = fd;
-    process.once("SIGINT", this.removeOnSignal);
-    process.once("SIGTERM", this.removeOnSignal);
+    this.stopWatchingSignals = onExitSignal(() => this.discard());
   }
 
   get description(): string {
@@ -138,11 +135,6 @@ export class FileOutput implements OutputSink {
   private openFd(): number {
     if (this.fd === undefined) throw new Error(`temporary file ${this.temporaryPath} is already closed`);
     return this.fd;
-  }
-
-  private stopWatchingSignals(): void {
-    process.off("SIGINT", this.removeOnSignal);
-    process.off("SIGTERM", this.removeOnSignal);
   }
 }
 

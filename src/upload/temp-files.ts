@@ -1,28 +1,22 @@
 /**
  * A private temporary folder for the stdin spool and the gzip output. It is removed when the
- * upload ends, fails, or the process exits, including on SIGINT and SIGTERM.
+ * upload ends, fails, or the process exits, including on SIGINT, SIGTERM, SIGHUP and SIGQUIT.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-
-/** Exit codes a shell reports for a process ended by SIGINT and SIGTERM (128 + signal number). */
-const signalExitCodes = { SIGINT: 130, SIGTERM: 143 } as const;
+import { onExitSignal } from "../shared/exit-signals.ts";
 
 export class TempFolder {
   readonly path: string;
   private removed = false;
   private readonly onExit = () => this.remove();
-  private readonly onSignal = (signal: keyof typeof signalExitCodes) => {
-    this.remove();
-    process.exit(signalExitCodes[signal]);
-  };
+  private readonly stopWatchingSignals: () => void;
 
   constructor(parent: string = tmpdir()) {
     this.path = mkdtempSync(join(parent, "artifact-upload-"));
     process.on("exit", this.onExit);
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
+    this.stopWatchingSignals = onExitSignal(() => this.remove());
   }
 
   file(name: string): string {
@@ -35,7 +29,6 @@ export class TempFolder {
     this.removed = true;
     rmSync(this.path, { recursive: true, force: true });
     process.off("exit", this.onExit);
-    process.off("SIGINT", this.onSignal);
-    process.off("SIGTERM", this.onSignal);
+    this.stopWatchingSignals();
   }
 }

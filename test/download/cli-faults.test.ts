@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
 import type { RunningServe } from "../support/serve.ts";
 import { makeTempDir } from "../upload/support/files.ts";
-import { claimTaskRun, describeEachBackend, runArtifact, type CliResult, type TaskRun } from "./support/cli.ts";
+import { claimTaskRun, describeEachBackend, runArtifact, spawnArtifact, type CliResult, type TaskRun } from "./support/cli.ts";
 import { patternBytes } from "./support/s3-objects.ts";
 
 const fast = ["--retries", "3", "--retry-delay", "1"];
@@ -123,6 +124,35 @@ describeEachBackend("download command faults", (backend) => {
     expect(result.stderr).toMatch(/download failed: GET of public\/plain\.bin from \S+ timed out: no bytes for 1 s (after byte \d+|before the first) of 2097169( bytes)? after 4 attempts/);
     expectNoOutput(path);
   });
+
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const) {
+    test(`${signal} removes the partial file`, async () => {
+      const path = output(`signal-${signal}.out`);
+      proxy.clear();
+      proxy.inject({ fault: { kind: "slow", bytesPerSecond: 100_000 }, path: backend.storagePath });
+      const child = spawnArtifact(["download", task.taskId, "0", "public/plain.bin", "-o", path, "-q"], { ...task.env, HTTP_PROXY: proxy.url });
+
+      const partialBytes = await waitForPartialBytes(`.signal-${signal}.out.`);
+      child.kill(signal);
+      const exitCode = await child.exited;
+
+      expect(partialBytes).toBeGreaterThan(0);
+      expect(child.signalCode).toBeNull();
+      expect(exitCode).toBe(128 + constants.signals[signal]);
+      expectNoOutput(path);
+    }, 20_000);
+  }
+
+  /** Waits until a partial file whose name starts with `prefix` contains bytes, and returns its size (0 after 10 s). */
+  async function waitForPartialBytes(prefix: string): Promise<number> {
+    for (let wait = 0; wait < 200; wait++) {
+      const partial = readdirSync(temp.dir).find((name) => name.startsWith(prefix) && name.endsWith(".partial"));
+      const size = partial === undefined ? 0 : statSync(join(temp.dir, partial)).size;
+      if (size > 0) return size;
+      await Bun.sleep(50);
+    }
+    return 0;
+  }
 
   test("--idle-timeout 0 exits 64", async () => {
     const result = await runArtifact(["download", task.taskId, "0", "public/plain.bin", "--idle-timeout", "0"], task.env);

@@ -82,15 +82,24 @@ export async function claimTaskRun(serve: RunningServe): Promise<TaskRun> {
   return { serve, taskId, env, run: (args, extraEnv = {}) => runArtifact(args, { ...env, ...extraEnv }) };
 }
 
-export async function runArtifact(args: string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
-  const command = process.env.ARTIFACT_TEST_BINARY ? [process.env.ARTIFACT_TEST_BINARY] : [process.execPath, main];
-  const child = Bun.spawn([...command, ...args], {
+/** Returns the command line that runs `artifact`: the compiled binary when ARTIFACT_TEST_BINARY names one, else the source. */
+export function artifactCommand(): string[] {
+  return process.env.ARTIFACT_TEST_BINARY ? [process.env.ARTIFACT_TEST_BINARY] : [process.execPath, main];
+}
+
+/** Starts `artifact <args>` with stdout and stderr piped, for tests that act while it runs. */
+export function spawnArtifact(args: string[], env: Record<string, string>, cwd?: string) {
+  return Bun.spawn([...artifactCommand(), ...args], {
     env: { ...process.env, HTTP_PROXY: "", http_proxy: "", ...env },
     cwd,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
+}
+
+export async function runArtifact(args: string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
+  const child = spawnArtifact(args, env, cwd);
   const [stdout, stderr] = await Promise.all([new Response(child.stdout).arrayBuffer(), new Response(child.stderr).text()]);
   return { exitCode: await child.exited, stdout: Buffer.from(stdout), stderr };
 }
