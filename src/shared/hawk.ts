@@ -3,7 +3,7 @@
  * sends, and their verification on the queue. Taskcluster clients use this scheme with the
  * client id as the Hawk id and the access token as the key, always with SHA-256.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export interface HawkCredentials {
   id: string;
@@ -50,6 +50,15 @@ export function calculateMac(
   artifacts: HawkArtifacts,
 ): string {
   return createHmac("sha256", key).update(normalizedString(type, request, artifacts)).digest("base64");
+}
+
+/**
+ * Returns the Hawk payload hash of a request body: base64 SHA-256 of `hawk.1.payload`, the media
+ * type without parameters in lowercase, and the body, each followed by a newline.
+ */
+export function calculatePayloadHash(payload: Uint8Array, contentType: string | null): string {
+  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return createHash("sha256").update(`hawk.1.payload\n${mediaType}\n`).update(payload).update("\n").digest("base64");
 }
 
 /** Splits a URL into the host, port and resource that Hawk signs. */

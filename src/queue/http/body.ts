@@ -5,9 +5,6 @@ import { ApiError } from "./api-error.ts";
 export const maxJsonBodyBytes = 4 * 1024 * 1024;
 
 export async function readJson(request: Request, limit = maxJsonBodyBytes): Promise<unknown> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-
   const text = await readText(request, limit);
   if (text.trim() === "") return {};
   try {
@@ -18,11 +15,19 @@ export async function readJson(request: Request, limit = maxJsonBodyBytes): Prom
 }
 
 async function readText(request: Request, limit: number): Promise<string> {
+  return Buffer.from(await readBytes(request, limit)).toString("utf8");
+}
+
+/** Reads the whole body; throws 413 InputTooLarge when it is longer than `limit` bytes. */
+export async function readBytes(request: Request, limit = maxJsonBodyBytes): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+
   // A declared Content-Length, already checked against the limit, bounds the body by HTTP
   // framing, so the body is read in one piece without the per-chunk cost of a stream.
-  if (request.headers.has("content-length")) return Buffer.from(await request.arrayBuffer()).toString("utf8");
+  if (declared !== null) return new Uint8Array(await request.arrayBuffer());
 
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of request.body) {
@@ -30,7 +35,7 @@ async function readText(request: Request, limit: number): Promise<string> {
     if (total > limit) throw tooLarge(limit);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 function tooLarge(limit: number): ApiError {

@@ -15,7 +15,7 @@ export async function dispatch(context: QueueContext, authenticator: Authenticat
 
   try {
     const { handler, params } = matchRoute(request.method, url.pathname.slice(apiPrefix.length));
-    const caller = authenticator.authenticate(request, url);
+    const caller = await authenticator.authenticate(request, url);
     clientId = caller.clientId;
     response = await handler(context, { request, url, caller, params });
   } catch (error) {
