@@ -24,6 +24,7 @@ export default defineArtifactCommand({
   },
   async run({ args, logger }) {
     const { reference } = parseReference(args._, { latest: args.latest, url: args.url });
+    if (args.output === "") throw new UsageError('invalid -o "": the output path is empty', { hint: "pass a file path, or - for stdout" });
     if (args.json && args.output === "-") throw new UsageError("--json and -o - both write to stdout", { hint: "pass a file to -o" });
 
     const config = queueConfigOf(args);

@@ -53,7 +53,7 @@ function checkOutputPath(path: string, outputPath: string): void {
 
 function outputError(error: unknown, directory: string, outputPath: string): OutputFileError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT" || code === "ENOTDIR") {
+  if ((code === "ENOENT" || code === "ENOTDIR") && !isDirectory(directory)) {
     return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} does not exist`, {
       hint: "create the directory first or pass another -o path",
       cause: error,
@@ -65,8 +65,23 @@ function outputError(error: unknown, directory: string, outputPath: string): Out
       cause: error,
     });
   }
+  if (code === "ENOENT") {
+    // Pseudo file systems such as /proc exist but reject new files with ENOENT.
+    return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} does not allow new files (ENOENT)`, {
+      hint: "pass an -o path on a regular file system",
+      cause: error,
+    });
+  }
   const reason = error instanceof Error ? error.message : String(error);
   return new OutputFileError(`cannot write output ${outputPath}: ${reason}`, { hint: "check the disk and the directory", cause: error });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export class FileOutput implements OutputSink {

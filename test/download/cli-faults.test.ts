@@ -318,6 +318,23 @@ describeEachBackend("download command faults", (backend) => {
     expect(result.stderr).toContain(`output ${temp.dir} is a directory`);
   });
 
+  test("empty -o exits 64", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", ""]);
+
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain('invalid -o "": the output path is empty');
+    expect(proxy.requests).toEqual([]);
+  });
+
+  test("output in /proc exits 73 with the errno", async () => {
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", "/proc/artifact-test.out"]);
+
+    expect(result.exitCode).toBe(73);
+    expect(result.stderr).toContain("cannot create output /proc/artifact-test.out: directory /proc ");
+    expect(result.stderr).toMatch(/\((ENOENT|EACCES)\)/);
+    expect(result.stderr).not.toContain("does not exist");
+  });
+
   test("verify accepts the downloaded file", async () => {
     const path = output("verified.out");
     writeFileSync(path, content);

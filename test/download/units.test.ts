@@ -56,6 +56,12 @@ describe("file output", () => {
     expect(() => openFileOutput(path)).toThrow(OutputFileError);
     expect(() => openFileOutput(path)).toThrow(`directory ${join(temp.dir, "missing")} does not exist`);
   });
+
+  test("/proc output names the real error", () => {
+    const path = "/proc/artifact-unit.bin";
+    expect(() => openFileOutput(path)).toThrow(OutputFileError);
+    expect(() => openFileOutput(path)).toThrow(/cannot create output \/proc\/artifact-unit\.bin: directory \/proc (does not allow new files|is not writable)/);
+  });
 });
 
 describe("object metadata", () => {
