@@ -2,9 +2,10 @@
 import { basename } from "node:path";
 import { QueueClient } from "../client/queue-client.ts";
 import { downloadArtifact, type DownloadResult } from "../download/download.ts";
-import { openFileOutput, StdoutOutput, type OutputSink } from "../download/output.ts";
+import { openFileOutput, StdoutClosedError, StdoutOutput, type OutputSink } from "../download/output.ts";
 import { locatorFor, parseReference } from "../download/reference.ts";
 import { UsageError } from "../shared/errors.ts";
+import { signalExitCode } from "../shared/exit-signals.ts";
 import { createProgress, progressModeFor } from "../shared/progress.ts";
 import { defineArtifactCommand } from "./command.ts";
 import { queueConfigOf } from "./options.ts";
@@ -17,7 +18,12 @@ export default defineArtifactCommand({
   },
   args: {
     ...referenceArgs,
-    output: { type: "string", alias: "o", description: "Output file, or - for stdout (default: the last segment of the name, in the current directory)" },
+    output: {
+      type: "string",
+      alias: "o",
+      description:
+        "Output file, or - for stdout (default: the last segment of the name, in the current directory). With -, a reader that closes the pipe early ends the download quietly with exit code 141, as SIGPIPE would",
+    },
     ...referenceOptionArgs,
     ...retryArgs,
     ...timeoutArgs,
@@ -46,6 +52,8 @@ export default defineArtifactCommand({
         createProgress: (totalBytes) => createProgress({ label: `download ${reference.name}`, totalBytes, mode }),
       });
     } catch (error) {
+      // A reader that closes the pipe early chose to stop, so end as SIGPIPE would, without a message.
+      if (error instanceof StdoutClosedError) process.exit(signalExitCode("SIGPIPE"));
       if (output instanceof StdoutOutput && output.bytesWritten > 0) {
         process.stderr.write(`artifact: the output on stdout is incomplete and unverified (${output.bytesWritten} bytes written); discard it\n`);
       }

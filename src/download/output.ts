@@ -163,14 +163,29 @@ function syncDirectory(directory: string): void {
   }
 }
 
+/** Standard output was closed by its reader (EPIPE), as `head` does once it has read enough. */
+export class StdoutClosedError extends OutputFileError {
+  constructor(cause: unknown) {
+    super("stdout was closed by its reader", { cause });
+  }
+}
+
 /** Standard output: bytes go out as they arrive, so a failure after the first byte leaves a partial stream. */
 export class StdoutOutput implements OutputSink {
   readonly description = "stdout";
   bytesWritten = 0;
+  /** The stream's first error, kept because it is emitted after the write that caused it has returned. */
+  private error: OutputFileError | undefined;
 
-  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {
+    stream.on("error", (error: unknown) => {
+      this.error ??= stdoutError(error);
+    });
+  }
 
   async write(chunk: Uint8Array): Promise<void> {
+    if (this.error) throw this.error;
+
     this.bytesWritten += chunk.length;
     const accepted = this.stream.write(chunk);
     if (!accepted) await waitForDrain(this.stream);
@@ -184,9 +199,16 @@ export class StdoutOutput implements OutputSink {
     if (this.bytesWritten > 0) throw new Error("bytes already written to stdout cannot be taken back");
   }
 
-  async commit(): Promise<void> {}
+  async commit(): Promise<void> {
+    if (this.error) throw this.error;
+  }
 
   discard(): void {}
+}
+
+function stdoutError(error: unknown): OutputFileError {
+  if ((error as NodeJS.ErrnoException).code === "EPIPE") return new StdoutClosedError(error);
+  return new OutputFileError(`writing to stdout failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
 function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
@@ -197,7 +219,7 @@ function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
     };
     const onError = (error: unknown): void => {
       stream.off("drain", onDrain);
-      reject(new OutputFileError(`writing to stdout failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      reject(stdoutError(error));
     };
     stream.once("drain", onDrain);
     stream.once("error", onError);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
 import type { RunningServe } from "../support/serve.ts";
 import { makeTempDir } from "../upload/support/files.ts";
-import { claimTaskRun, describeEachBackend, runArtifact, spawnArtifact, type CliResult, type TaskRun } from "./support/cli.ts";
+import { artifactCommand, claimTaskRun, describeEachBackend, runArtifact, spawnArtifact, type CliResult, type TaskRun } from "./support/cli.ts";
 import { patternBytes } from "./support/s3-objects.ts";
 
 const fast = ["--retries", "3", "--retry-delay", "1"];
@@ -289,6 +289,21 @@ describeEachBackend("download command faults", (backend) => {
     expect(result.exitCode).toBe(65);
     expect(result.stdout.length).toBe(content.length);
     expect(result.stderr).toContain("the output on stdout is incomplete and unverified");
+  });
+
+  test("stdout closed by the reader exits 141 quietly", async () => {
+    const pipeline = 'set -o pipefail; "$@" | head -c 10 > "$0"';
+    const headOutput = output("head.out");
+    const args = ["download", task.taskId, "0", "public/plain.bin", "-o", "-", "-q", ...fast];
+    const child = Bun.spawn(["bash", "-c", pipeline, headOutput, ...artifactCommand(), ...args], {
+      env: { ...process.env, ...task.env, HTTP_PROXY: "", http_proxy: "" },
+      stderr: "pipe",
+    });
+    const stderr = await new Response(child.stderr).text();
+
+    expect(await child.exited).toBe(141);
+    expect(stderr).toBe("");
+    expect(Buffer.compare(readFileSync(headOutput), content.subarray(0, 10))).toBe(0);
   });
 
   test("missing output directory exits 73", async () => {
