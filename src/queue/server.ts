@@ -11,6 +11,7 @@ import type { S3Config } from "../signer/types.ts";
 import { UnavailableError } from "../shared/errors.ts";
 import { createStructuredLogger, type StructuredLogger } from "../shared/log.ts";
 import { Authenticator } from "./auth/authenticate.ts";
+import { checkBucket } from "./check-bucket.ts";
 import { rootClient, type Client } from "./auth/clients.ts";
 import { QueueContext, defaultSettings, type QueueSettings } from "./context.ts";
 import { openDatabase } from "./db/open.ts";
@@ -34,6 +35,8 @@ export interface QueueServerOptions {
   /** The URL clients use; defaults to `http://<host>:<port>`. */
   rootUrl?: string;
   s3?: ExternalS3;
+  /** Time the startup HeadBucket of `s3` may take; defaultBucketCheckTimeoutMs when absent. */
+  bucketCheckTimeoutMs?: number;
   /** Clients besides `root`. */
   clients?: Client[];
   /** Access token of `root`; generated and kept in `<dataDir>/root-credentials.json` when absent. */
@@ -54,7 +57,7 @@ export interface QueueServer {
 
 export async function startQueueServer(options: QueueServerOptions): Promise<QueueServer> {
   const logger = options.logger ?? createStructuredLogger(stderrLines.write);
-  if (options.s3) new S3Signer(options.s3); // checks the endpoint and prefix before anything starts
+  if (options.s3) await checkBucket(options.s3, options.bucketCheckTimeoutMs);
   const db = openDatabase(options.dataDir);
   const store = options.s3 ? undefined : await openBuiltInStore(options.dataDir, logger);
 

@@ -58,6 +58,14 @@ export class S3Client {
     return parseListMultipartUploadsResult(await response.text(), response.status);
   }
 
+  /**
+   * Checks that the bucket exists and the credentials may use it, else throws S3Error. Throws
+   * UnavailableError when the endpoint cannot be reached or sends no response within `timeoutMs`.
+   */
+  async headBucket(timeoutMs: number): Promise<void> {
+    await this.send("HeadBucket", this.signer.signHeadBucket(), { signal: AbortSignal.timeout(timeoutMs) });
+  }
+
   /** Returns the object's length, ETag, type, encoding and user metadata, or undefined when it does not exist. */
   async headObject(key: string): Promise<ObjectInfo | undefined> {
     const response = await this.send("HeadObject", this.signer.signHeadObject(key), { allowNotFound: true });
@@ -78,7 +86,7 @@ export class S3Client {
   private async send(
     operation: string,
     descriptor: RequestDescriptor,
-    options: { allowNotFound?: boolean; keepBody?: boolean } = {},
+    options: { allowNotFound?: boolean; keepBody?: boolean; signal?: AbortSignal } = {},
   ): Promise<Response> {
     let response: Response;
     try {
@@ -87,6 +95,7 @@ export class S3Client {
         headers: descriptor.headers,
         body: descriptor.body,
         decompress: false,
+        signal: options.signal,
       });
     } catch (error) {
       throw new UnavailableError(`S3 ${operation} of ${descriptor.url} failed: ${(error as Error).message}`, {

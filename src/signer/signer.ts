@@ -147,6 +147,11 @@ export class S3Signer {
     return this.sign({ method: "GET", key: undefined, query, headers: { "x-amz-content-sha256": emptySha256 } });
   }
 
+  /** HeadBucket: succeeds when the bucket exists and the credentials may use it. */
+  signHeadBucket(): RequestDescriptor {
+    return this.sign({ method: "HEAD", key: undefined, headers: { "x-amz-content-sha256": emptySha256 } });
+  }
+
   signHeadObject(key: string): RequestDescriptor {
     return this.signEmpty("HEAD", key);
   }
