@@ -83,6 +83,15 @@ describe("startup bucket check (built-in store)", () => {
 
   suite(() => store, () => store.bucket);
 
+  test("wrong region is 64 naming it", async () => {
+    const config = { ...configOf(store, store.bucket), region: "eu-west-1" };
+    const error = await startupError(config);
+
+    expect(error.exitCode).toBe(64);
+    expect(error.message).toStartWith(`S3 rejected HeadBucket of bucket ${config.bucket} at ${config.endpoint} in region eu-west-1 (400`);
+    expect(error.hint).toBe("check --s3-region and --s3-addressing");
+  });
+
   test("wrong secret exits 77 without listening", async () => {
     const child = Bun.spawn(
       [process.execPath, main, "serve", "--port", "0", "--data-dir", join(temp, "serve"), "--s3-endpoint", store.endpoint, "--s3-bucket", store.bucket,
