@@ -22,7 +22,7 @@ export default defineArtifactCommand({
       type: "string",
       alias: "o",
       description:
-        "Output file, or - for stdout (default: the last segment of the name, in the current directory). With -, a reader that closes the pipe early ends the download quietly with exit code 141, as SIGPIPE would",
+        "Output file, or - for stdout (default: the last segment of the name, in the current directory). A device or FIFO such as /dev/null receives the bytes only after verification, staged in $TMPDIR. With -, a reader that closes the pipe early ends the download quietly with exit code 141, as SIGPIPE would",
     },
     ...referenceOptionArgs,
     ...retryArgs,

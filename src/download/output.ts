@@ -1,13 +1,16 @@
 /**
  * Where downloaded bytes go. A file output writes to a temporary file in the output's directory
- * and renames it onto the output path only after verification, so the path never holds
- * unverified bytes and an existing file there stays untouched on failure. Standard output cannot
- * take bytes back, so it can only go on from where it is.
+ * and renames it onto the output path only after verification, so the path never contains
+ * unverified bytes and an existing file there stays untouched on failure. A device or FIFO output
+ * gets its temporary file in the temporary directory and receives a copy after verification.
+ * Standard output cannot take bytes back, so it can only go on from where it is.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { OutputFileError } from "../shared/errors.ts";
 import { onExitSignal } from "../shared/exit-signals.ts";
+import { copyToStreamTarget, isStreamTarget } from "./stream-target.ts";
 
 export interface OutputSink {
   /** The output path, or `stdout`, for messages. */
@@ -27,8 +30,9 @@ export interface OutputSink {
 /** Opens the temporary file at once, so a missing or read-only directory fails before any request. */
 export function openFileOutput(outputPath: string): FileOutput {
   const path = resolve(outputPath);
-  const directory = dirname(path);
-  checkOutputPath(path, outputPath);
+  const streamTarget = checkOutputPath(path, outputPath);
+  // A device's directory (/dev) is no place for temporary files, even where it is writable.
+  const directory = streamTarget ? tmpdir() : dirname(path);
 
   const temporaryPath = join(directory, `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.partial`);
   let fd: number;
@@ -37,18 +41,28 @@ export function openFileOutput(outputPath: string): FileOutput {
   } catch (error) {
     throw outputError(error, directory, outputPath);
   }
-  return new FileOutput(path, temporaryPath, fd);
+  return new FileOutput(path, temporaryPath, fd, streamTarget);
 }
 
-function checkOutputPath(path: string, outputPath: string): void {
+/** Rejects outputs that cannot take a file; returns whether the output is a device or FIFO. */
+function checkOutputPath(path: string, outputPath: string): boolean {
+  let stats: Stats;
   try {
-    if (statSync(path).isDirectory()) {
-      throw new OutputFileError(`output ${outputPath} is a directory`, { hint: "pass a file path to -o" });
-    }
-  } catch (error) {
-    if (error instanceof OutputFileError) throw error;
+    stats = statSync(path);
+  } catch {
     // A missing output file is the normal case; a missing directory is reported when the temporary file is created.
+    return false;
   }
+
+  if (stats.isDirectory()) {
+    throw new OutputFileError(`output ${outputPath} is a directory`, { hint: "pass a file path to -o" });
+  }
+  if (stats.isSocket()) {
+    throw new OutputFileError(`output ${outputPath} is a socket, which cannot be opened as a file`, {
+      hint: "pass -o - and redirect stdout to it",
+    });
+  }
+  return isStreamTarget(stats);
 }
 
 function outputError(error: unknown, directory: string, outputPath: string): OutputFileError {
@@ -62,6 +76,12 @@ function outputError(error: unknown, directory: string, outputPath: string): Out
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
     return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} is not writable (${code})`, {
       hint: "pass an -o path in a writable directory",
+      cause: error,
+    });
+  }
+  if (code === "EPIPE") {
+    return new OutputFileError(`cannot write output ${outputPath}: its reader closed it early (EPIPE)`, {
+      hint: "keep the FIFO's reader open until the download ends",
       cause: error,
     });
   }
@@ -93,6 +113,8 @@ export class FileOutput implements OutputSink {
     readonly path: string,
     readonly temporaryPath: string,
     fd: number,
+    /** True for a device or FIFO, which receives a copy of the temporary file instead of a rename. */
+    readonly streamTarget = false,
   ) {
     this.fd = fd;
     this.stopWatchingSignals = onExitSignal(() => this.discard());
@@ -127,13 +149,23 @@ export class FileOutput implements OutputSink {
       fsyncSync(this.openFd());
       closeSync(this.openFd());
       this.fd = undefined;
-      renameSync(this.temporaryPath, this.path);
-      syncDirectory(dirname(this.path));
+      await this.publish();
     } catch (error) {
       this.discard();
       throw outputError(error, dirname(this.path), this.path);
     }
-    this.stopWatchingSignals();
+
+    if (this.streamTarget) this.discard();
+    else this.stopWatchingSignals();
+  }
+
+  private async publish(): Promise<void> {
+    if (this.streamTarget) {
+      await copyToStreamTarget(this.temporaryPath, this.path);
+      return;
+    }
+    renameSync(this.temporaryPath, this.path);
+    syncDirectory(dirname(this.path));
   }
 
   discard(): void {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { constants } from "node:os";
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
 import type { RunningServe } from "../support/serve.ts";
@@ -138,7 +138,7 @@ describeEachBackend("download command faults", (backend) => {
 
       expect(partialBytes).toBeGreaterThan(0);
       expect(child.signalCode).toBeNull();
-      expect(exitCode).toBe(128 + constants.signals[signal]);
+      expect(exitCode).toBe(128 + osConstants.signals[signal]);
       expectNoOutput(path);
     }, 20_000);
   }
@@ -332,6 +332,134 @@ describeEachBackend("download command faults", (backend) => {
     expect(result.exitCode).toBe(73);
     expect(result.stderr).toContain(`output ${temp.dir} is a directory`);
   });
+
+  test("FIFO receives the bytes after verification", async () => {
+    const fifo = await makeFifo("verified.fifo");
+    const reader = Bun.spawn(["cat", fifo], { stdout: "pipe" });
+    const [result, received] = await Promise.all([downloadStaged(["-o", fifo]), new Response(reader.stdout).arrayBuffer()]);
+
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.compare(Buffer.from(received), content)).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(stagingDir())).toEqual([]);
+  });
+
+  test("FIFO gets no bytes when verification fails", async () => {
+    const fifo = await makeFifo("rejected.fifo");
+    const reader = Bun.spawn(["cat", fifo], { stdout: "pipe" });
+    const received = new Response(reader.stdout).arrayBuffer();
+    const result = await downloadStaged(["-o", fifo, "-q"], { fault: { kind: "flip", offset: 10 }, times: 100 });
+    await closeWaitingReader(fifo);
+
+    expect(result.exitCode).toBe(65);
+    expect((await received).byteLength).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(stagingDir())).toEqual([]);
+  });
+
+  test("FIFO reader closing early exits 73", async () => {
+    const fifo = await makeFifo("head.fifo");
+    const reader = Bun.spawn(["head", "-c", "10", fifo], { stdout: "pipe" });
+    const [result, received] = await Promise.all([downloadStaged(["-o", fifo, "-q"]), new Response(reader.stdout).arrayBuffer()]);
+
+    expect(result.exitCode).toBe(73);
+    expect(result.stderr).toContain(`cannot write output ${fifo}: its reader closed it early (EPIPE)`);
+    expect(Buffer.compare(Buffer.from(received), content.subarray(0, 10))).toBe(0);
+    expect(readdirSync(stagingDir())).toEqual([]);
+  });
+
+  test("SIGINT while the FIFO has no reader cleans up", async () => {
+    const fifo = await makeFifo("unread.fifo");
+    const env = { ...task.env, TMPDIR: stagingDir() };
+    const child = spawnArtifact(["download", task.taskId, "0", "public/plain.bin", "-o", fifo, "-q"], env);
+
+    let staged = 0;
+    for (let wait = 0; wait < 200 && staged < content.length; wait++) {
+      await Bun.sleep(50);
+      staged = readdirSync(stagingDir()).reduce((total, name) => total + statSync(join(stagingDir(), name)).size, 0);
+    }
+    child.kill("SIGINT");
+
+    expect(staged).toBe(content.length);
+    expect(await child.exited).toBe(130);
+    expect(readdirSync(stagingDir())).toEqual([]);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  test("/dev/null stays a device", async () => {
+    const before = statSync("/dev/null");
+    const result = await downloadStaged(["-o", "/dev/null"]);
+    const after = statSync("/dev/null");
+
+    expect(result.exitCode).toBe(0);
+    expect(after.isCharacterDevice()).toBe(true);
+    expect(after.rdev).toBe(before.rdev);
+    expect(after.ino).toBe(before.ino);
+    expect(readdirSync(stagingDir())).toEqual([]);
+  });
+
+  test("/dev/full exits 73 after verification", async () => {
+    const result = await downloadStaged(["-o", "/dev/full"]);
+
+    expect(result.exitCode).toBe(73);
+    expect(result.stderr).toContain("cannot write output /dev/full: ");
+    expect(result.stderr).toContain("ENOSPC");
+    expect(statSync("/dev/full").isCharacterDevice()).toBe(true);
+    expect(readdirSync(stagingDir())).toEqual([]);
+  });
+
+  test("socket as output exits 73", async () => {
+    const path = output("output.sock");
+    const listener = Bun.listen({ unix: path, socket: { data() {} } });
+    try {
+      const result = await downloadStaged(["-o", path]);
+
+      expect(result.exitCode).toBe(73);
+      expect(result.stderr).toContain(`output ${path} is a socket`);
+      expect(result.stderr).toContain("pass -o - and redirect stdout");
+      expect(lstatSync(path).isSocket()).toBe(true);
+      expect(proxy.requests).toEqual([]);
+    } finally {
+      listener.stop(true);
+    }
+  });
+
+  /** Returns a private TMPDIR for the downloads below, so leftovers in it are this suite's own. */
+  function stagingDir(): string {
+    const directory = output("staging");
+    mkdirSync(directory, { recursive: true });
+    return directory;
+  }
+
+  function downloadStaged(args: string[], ...rules: Omit<FaultRule, "path">[]): Promise<CliResult> {
+    proxy.clear();
+    proxy.requests.length = 0;
+    for (const rule of rules) proxy.inject({ ...rule, path: backend.storagePath });
+    const env = { ...task.env, HTTP_PROXY: proxy.url, http_proxy: proxy.url, TMPDIR: stagingDir() };
+    return runArtifact(["download", task.taskId, "0", "public/plain.bin", ...args, ...fast], env);
+  }
+
+  /**
+   * Opens and closes the FIFO as an empty writer, which ends a reader still waiting in open().
+   * Without O_NONBLOCK this would hang if no reader were left, so that case throws ENXIO instead.
+   */
+  async function closeWaitingReader(fifo: string): Promise<void> {
+    for (let wait = 0; ; wait++) {
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENXIO" || wait === 20) throw error;
+        await Bun.sleep(50);
+      }
+    }
+  }
+
+  async function makeFifo(name: string): Promise<string> {
+    const path = output(name);
+    await Bun.$`mkfifo ${path}`;
+    return path;
+  }
 
   test("empty -o exits 64", async () => {
     const result = await download([task.taskId, "0", "public/plain.bin", "-o", ""]);
