@@ -51,7 +51,7 @@ describeEachBackend("download artifact names", (backend) => {
       const download = await task.run(["download", task.taskId, "0", name, "-o", join(temp.dir, "illegal.out")]);
 
       expect(upload.exitCode).toBe(64);
-      expect(upload.stderr).toMatch(/answered 400 Input(Validation)?Error/);
+      expect(upload.stderr).toMatch(/^artifact: artifact name .*; rename the artifact\n$/);
       expect(download.exitCode).not.toBe(0);
       expect(existsSync(join(temp.dir, "illegal.out"))).toBe(false);
     });
