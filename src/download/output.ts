@@ -5,9 +5,9 @@
  * gets its temporary file in the temporary directory and receives a copy after verification.
  * Standard output cannot take bytes back, so it can only go on from where it is.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, existsSync, fsyncSync, ftruncateSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { OutputFileError } from "../shared/errors.ts";
 import { onExitSignal } from "../shared/exit-signals.ts";
 import { copyToStreamTarget, isStreamTarget } from "./stream-target.ts";
@@ -29,8 +29,8 @@ export interface OutputSink {
 
 /** Opens the temporary file at once, so a missing or read-only directory fails before any request. */
 export function openFileOutput(outputPath: string): FileOutput {
-  const path = resolve(outputPath);
-  const streamTarget = checkOutputPath(path, outputPath);
+  const { path, writeThrough } = resolveOutputPath(outputPath);
+  const streamTarget = checkOutputPath(path, outputPath) || writeThrough;
   // A device's directory (/dev) is no place for temporary files, even where it is writable.
   const directory = streamTarget ? tmpdir() : dirname(path);
 
@@ -42,6 +42,43 @@ export function openFileOutput(outputPath: string): FileOutput {
     throw outputError(error, directory, outputPath);
   }
   return new FileOutput(path, temporaryPath, fd, streamTarget);
+}
+
+/**
+ * Resolves a symbolic link to its target, so a rename replaces the target and keeps the link. A link
+ * that opens but names no path, such as /dev/stdout on a pipe or on a deleted file, is written
+ * through instead: renaming onto it would replace the link itself.
+ */
+function resolveOutputPath(outputPath: string): { path: string; writeThrough: boolean } {
+  const path = resolve(outputPath);
+  if (!isSymbolicLink(path)) return { path, writeThrough: false };
+
+  const target = realTarget(path);
+  if (target !== undefined) return { path: target, writeThrough: false };
+  if (!existsSync(path)) {
+    throw new OutputFileError(`output ${outputPath} is a symbolic link to a missing file`, {
+      hint: "create the target first, remove the link, or pass another -o path",
+    });
+  }
+  return { path, writeThrough: true };
+}
+
+function isSymbolicLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Returns the absolute path the link resolves to, or undefined when no such file exists. */
+function realTarget(path: string): string | undefined {
+  try {
+    const target = realpathSync(path);
+    return isAbsolute(target) && existsSync(target) ? target : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rejects outputs that cannot take a file; returns whether the output is a device or FIFO. */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExpectedValues } from "../../src/client/location.ts";
 import { MetadataMismatchError } from "../../src/download/errors.ts";
@@ -49,6 +49,45 @@ describe("file output", () => {
     await output.commit();
 
     expect(readFileSync(path, "utf8")).toBe("verified bytes\n");
+  });
+
+  test("symlink keeps the link and replaces its target", async () => {
+    const target = join(temp.dir, "link-target.bin");
+    const link = join(temp.dir, "link.bin");
+    writeFileSync(target, "old");
+    symlinkSync(target, link);
+    const output = openFileOutput(link);
+    await output.write(content);
+    await output.commit();
+
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(target);
+    expect(readFileSync(target, "utf8")).toBe("verified bytes\n");
+  });
+
+  test("link to a deleted file is written through", async () => {
+    const path = join(temp.dir, "deleted.bin");
+    const fd = openSync(path, "w+");
+    unlinkSync(path);
+    try {
+      const output = openFileOutput(`/proc/self/fd/${fd}`);
+      await output.write(content);
+      await output.commit();
+
+      expect(output.streamTarget).toBe(true);
+      expect(readFileSync(fd, "utf8")).toBe("verified bytes\n");
+      expect(lstatSync(`/proc/self/fd/${fd}`).isSymbolicLink()).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test("dangling symlink is exit 73", () => {
+    const link = join(temp.dir, "dangling.bin");
+    symlinkSync(join(temp.dir, "no-such-target.bin"), link);
+
+    expect(() => openFileOutput(link)).toThrow(OutputFileError);
+    expect(() => openFileOutput(link)).toThrow(`output ${link} is a symbolic link to a missing file`);
   });
 
   test("missing directory is exit 73 naming it", () => {
