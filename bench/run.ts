@@ -1,6 +1,6 @@
 /**
  * `bun bench/run.ts`: measures artifact against aws-cli, rclone, s3cmd and raw curl on the same S3
- * endpoints in one run, then writes results.json, benchmarks.md and benchmarks.svg. See
+ * endpoints in one run, then writes the results as JSON, benchmarks.md and benchmarks.svg. See
  * bench/README.md for what each scenario measures.
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -29,8 +29,8 @@ async function main(): Promise<void> {
 
   try {
     const results = await runBenchmarks(options);
-    writeReport(results, options.outDir);
-    log(`wrote ${join(options.outDir, "results.json")}, benchmarks.md and benchmarks.svg`);
+    writeReport(results, options.outDir, options.resultsPath);
+    log(`wrote ${options.resultsPath}, and benchmarks.md and benchmarks.svg in ${options.outDir}`);
   } finally {
     if (!options.keep) rmSync(options.workDir, { recursive: true, force: true });
   }
@@ -140,6 +140,10 @@ function skipBecause(skipped: string[], what: string, error: unknown): undefined
   log(`skipping ${what}: ${reason}`);
   return undefined;
 }
+
+// Exiting (rather than dying by the signal) runs the exit handlers that stop servers and delete the namespace.
+process.once("SIGINT", () => process.exit(130));
+process.once("SIGTERM", () => process.exit(143));
 
 try {
   await main();

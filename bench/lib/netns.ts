@@ -19,12 +19,9 @@ export async function withNamespace<T>(delayMs: number, body: (namespace: Namesp
   if (existsSync(`/run/netns/${namespaceName}`)) await runChecked(["ip", "netns", "delete", namespaceName]);
   await runChecked(["ip", "netns", "add", namespaceName]);
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    Bun.spawnSync(["ip", "netns", "delete", namespaceName]);
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // bench/run.ts turns SIGINT and SIGTERM into process.exit, which runs this synchronously.
+  const onExit = () => Bun.spawnSync(["ip", "netns", "delete", namespaceName]);
+  process.once("exit", onExit);
 
   try {
     const wrapper = ["ip", "netns", "exec", namespaceName];
@@ -35,8 +32,7 @@ export async function withNamespace<T>(delayMs: number, body: (namespace: Namesp
     );
     return await body({ wrapper, netem });
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    process.off("exit", onExit);
     await runChecked(["ip", "netns", "delete", namespaceName]);
   }
 }

@@ -19,8 +19,10 @@ export interface BenchOptions {
   /** One-way delay added for the multipart concurrency scenario. */
   delayMs: number;
   concurrencyLevels: number[];
-  /** Where results.json, benchmarks.md and benchmarks.svg go. */
+  /** Where benchmarks.md and benchmarks.svg go. */
   outDir: string;
+  /** The JSON file with every measurement. */
+  resultsPath: string;
   /** Test files, outputs and server data; deleted at the end unless --keep. */
   workDir: string;
   keep: boolean;
@@ -36,7 +38,8 @@ export const usage = `usage: bun bench/run.ts [options]
   --only LIST          comma-separated scenarios: ${scenarioNames.join(", ")} (default all)
   --delay-ms N         one-way delay for the concurrency scenario (default 20)
   --concurrency LIST   parts in flight to compare (default 1,2,4,8)
-  --out DIR            where results.json, benchmarks.md and benchmarks.svg go (default docs)
+  --out DIR            where benchmarks.md and benchmarks.svg go (default docs)
+  --results FILE       JSON file with every measurement (default bench/results/latest.json)
   --work-dir DIR       test files and server data (default /tmp/artifact-bench-<pid>)
   --artifact PATH      artifact executable (default: compiled from this checkout)
   --keep               keep the work directory`;
@@ -54,6 +57,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       "delay-ms": { type: "string", default: "20" },
       concurrency: { type: "string", default: "1,2,4,8" },
       out: { type: "string", default: "docs" },
+      results: { type: "string", default: "bench/results/latest.json" },
       "work-dir": { type: "string", default: `/tmp/artifact-bench-${process.pid}` },
       artifact: { type: "string" },
       keep: { type: "boolean", default: false },
@@ -74,6 +78,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     delayMs: integerIn("--delay-ms", values["delay-ms"], 0, 1000),
     concurrencyLevels: values.concurrency.split(",").map((text) => integerIn("--concurrency", text, 1, 64)),
     outDir: values.out,
+    resultsPath: values.results,
     workDir: values["work-dir"],
     keep: values.keep,
     artifactBinary: values.artifact,

@@ -13,10 +13,14 @@ const startTimeoutMs = 30_000;
 /** `wrapper` runs before the binary, for example `ip netns exec NAME`. */
 export async function startServe(binary: string, args: string[], wrapper: string[] = []): Promise<RunningServe> {
   const child = Bun.spawn([...wrapper, binary, "serve", ...args], { stdout: "ignore", stderr: "pipe" });
+  // Stops the server when the benchmark exits early (bench/run.ts exits on SIGINT and SIGTERM).
+  const onExit = () => child.kill("SIGTERM");
+  process.once("exit", onExit);
   let rootUrl: string;
   try {
     rootUrl = await waitForListening(child);
   } catch (error) {
+    process.off("exit", onExit);
     child.kill();
     await child.exited;
     throw error;
@@ -26,6 +30,7 @@ export async function startServe(binary: string, args: string[], wrapper: string
     pid: child.pid,
     rootUrl,
     stop: async () => {
+      process.off("exit", onExit);
       child.kill("SIGTERM");
       await child.exited;
     },

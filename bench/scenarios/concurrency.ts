@@ -77,11 +77,14 @@ async function startDelayProxy(namespace: Namespace, delayMs: number): Promise<D
   const script = resolve(import.meta.dir, "..", "delay-proxy.ts");
   const argv = [...namespace.wrapper, process.execPath, script, "--listen", String(proxyPort), "--target", String(servePort), "--delay-ms", String(delayMs), "--window-bytes", String(windowBytes)];
   const child = Bun.spawn(argv, { stdout: "ignore", stderr: "pipe" });
+  const onExit = () => child.kill("SIGTERM");
+  process.once("exit", onExit);
 
   const reader = child.stderr.getReader();
   const first = await reader.read();
   const line = new TextDecoder().decode(first.value ?? new Uint8Array());
   if (!line.includes("proxy listening")) {
+    process.off("exit", onExit);
     child.kill();
     throw new UnavailableError(`the delay proxy did not start: ${line.trim() || "no output"}`, { hint: `run ${argv.join(" ")} by hand` });
   }
@@ -91,6 +94,7 @@ async function startDelayProxy(namespace: Namespace, delayMs: number): Promise<D
   return {
     windowBytes,
     stop: async () => {
+      process.off("exit", onExit);
       child.kill("SIGTERM");
       await child.exited;
     },

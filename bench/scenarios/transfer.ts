@@ -114,6 +114,8 @@ async function measureCandidates(
 
   for (let run = 1; run <= context.runs; run++) {
     for (const [index, candidate] of candidates.entries()) {
+      // A failed tool fails the same way again, and a failing multipart upload costs minutes.
+      if (rows[index]!.failures.length > 0) continue;
       const prefix = `${context.target.name} ${scenario} ${file.kind} run ${run}/${context.runs} ${candidate.tool}`;
       try {
         const measurement = await measure(candidate.spec(run), context.target.serverPids, context.workDir);
@@ -141,6 +143,8 @@ function placeholdersOf(context: TransferContext, file: TestFile): Array<[string
     [context.workDir, "WORK"],
     [context.taskId, "TASKID"],
     [context.target.s3.endpoint, "ENDPOINT"],
+    [`s3://${context.target.s3.bucket}/`, "s3://BUCKET/"],
+    [`bench:${context.target.s3.bucket}/`, "bench:BUCKET/"],
     [file.sha256, "SHA256"],
   ];
 }

@@ -24,7 +24,7 @@ beforeAll(async () => {
   const argv = [
     process.execPath, "bench/run.ts",
     "--size", "16MiB", "--runs", "1", "--target", targets, "--large-size", "32MiB",
-    "--only", scenarios, "--concurrency", "1,4", "--out", outDir, "--work-dir", join(outDir, "work"),
+    "--only", scenarios, "--concurrency", "1,4", "--out", outDir, "--results", join(outDir, "results.json"), "--work-dir", join(outDir, "work"),
     ...(existsSync(dist) ? ["--artifact", dist] : []),
   ];
   const child = Bun.spawn(argv, { cwd: root, stdout: "pipe", stderr: "pipe" });
