@@ -55,13 +55,18 @@ function textOf(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)?.[1];
 }
 
-function unescapeXml(value: string): string {
-  return value
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
+const namedEntities: Record<string, string> = { quot: '"', apos: "'", lt: "<", gt: ">", amp: "&" };
+
+/**
+ * Decodes the five named entities and numeric character references in one pass. Go's
+ * encoding/xml, which rclone uses, writes the quotes of an ETag as `&#34;`.
+ */
+export function unescapeXml(value: string): string {
+  return value.replace(/&(?:#(\d{1,7})|#x([0-9a-fA-F]{1,6})|(quot|apos|lt|gt|amp));/g, (whole, decimal, hex, name) => {
+    if (name) return namedEntities[name]!;
+    const codePoint = decimal ? Number(decimal) : parseInt(hex, 16);
+    return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : whole;
+  });
 }
 
 /** ETags are compared without their quotes, because clients send them both ways. */
