@@ -34,4 +34,17 @@ fi
 # The quick start is the end-to-end test: the whole flow through the compiled binary.
 if [ $# -eq 0 ]; then bun scripts/quickstart.ts; fi
 
-bun test "$@"
+# Bun's summary ("N pass", "N fail", "N skip" on separate lines) becomes one closing line.
+log=$(mktemp)
+set +e
+bun test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+count() {
+  local number
+  number=$(grep -E "^ *[0-9]+ $1\$" "$log" | tail -n 1 | tr -dc '0-9')
+  echo "${number:-0}"
+}
+echo "tests: $(count pass) passed, $(count fail) failed, $(count skip) skipped"
+rm -f "$log"
+exit "$status"
