@@ -125,7 +125,7 @@ for _ in $(seq 1 120); do
   [ "$code" = 200 ] && break
   sleep 0.5
 done
-[ "$code" = 200 ] || { echo "rgw/up: radosgw not answering on port $port (last status $code); see $dir/log" >&2; exit 1; }
+[ "$code" = 200 ] || { echo "rgw/up: radosgw not responding on port $port (last status $code); see $dir/log" >&2; exit 1; }
 timeout 60 radosgw-admin user create --uid=artifact-test --display-name="artifact tests" \
   --access-key="$access_key" --secret-key="$secret_key" >/dev/null
 

@@ -1,7 +1,7 @@
 /**
  * Client of the queue API (`<rootUrl>/api/queue/v1`), used by the upload, download, verify and
- * task commands. Requests carry a Hawk header when credentials are set; 5xx answers and network
- * errors are retried here, every other answer is mapped to a typed error once.
+ * task commands. Requests carry a Hawk header when credentials are set. 5xx responses and network
+ * errors are retried here, and every other response is mapped to a typed error once.
  */
 import { createHawkHeader, type HawkCredentials } from "../shared/hawk.ts";
 import { AuthError, DataError, InputFileError, TemporaryError, UnavailableError, UsageError } from "../shared/errors.ts";
@@ -25,11 +25,11 @@ export interface QueueClientOptions {
   retryPolicy?: RetryPolicy;
   logger?: Logger;
   fetch?: typeof fetch;
-  /** Each attempt of a request is aborted (and retried) when its answer takes longer; no limit by default. */
+  /** Each attempt of a request is aborted (and retried) when its response takes longer. There is no limit by default. */
   requestTimeoutMs?: number;
 }
 
-/** A non-2xx answer of the queue, with its Taskcluster error code. */
+/** A non-2xx response of the queue, with its Taskcluster error code. */
 export class QueueApiError extends Error {
   constructor(
     readonly status: number,
@@ -37,7 +37,7 @@ export class QueueApiError extends Error {
     message: string,
     readonly method: string,
     readonly path: string,
-    /** From a 409 body: whether the conflict can pass by itself; undefined when the queue did not say. */
+    /** From a 409 body: whether the conflict can pass by itself; undefined when the body has no such field. */
     readonly retryable?: boolean,
   ) {
     super(message);
@@ -116,7 +116,7 @@ export class QueueClient {
   private async locate(url: URL, { sign = true } = {}): Promise<ArtifactLocation> {
     const response = await this.send("GET", url, undefined, sign);
     if (response.status !== 303) {
-      throw new DataError(`queue answered ${response.status} instead of a redirect for ${url.pathname}`, {
+      throw new DataError(`queue returned status ${response.status} instead of a redirect for ${url.pathname}`, {
         hint: "check that the URL names a blob artifact",
       });
     }
@@ -148,7 +148,7 @@ export class QueueClient {
           redirect: "manual",
           signal: this.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(this.requestTimeoutMs),
         }).catch((error: unknown) => {
-          throw timedOut(error) ? new Error(`no answer within ${this.requestTimeoutMs! / 1000} s (timed out)`) : error;
+          throw timedOut(error) ? new Error(`no response within ${this.requestTimeoutMs! / 1000} s (timed out)`) : error;
         });
         if (answer.status >= 500) throw await apiErrorOf(answer, method, url);
         return answer;

@@ -1,6 +1,6 @@
 /**
  * Failures of a download, each naming the value that differed, both values, and the likely place
- * of the fault. Each also says how the pipeline may try again: resume at the verified offset,
+ * of the fault. Each also states how the pipeline may try again: resume at the verified offset,
  * restart from byte 0, ask the queue for a fresh presigned URL first, or stop.
  */
 import { ArtifactError, ExitCode, type ExitCodeValue } from "../shared/errors.ts";
@@ -88,7 +88,7 @@ export class NetworkError extends DownloadError {
   }
 }
 
-/** The storage sent no answer, or no further bytes, for the idle timeout; the next attempt resumes. */
+/** The storage sent no response, or no further bytes, for the idle timeout; the next attempt resumes. */
 export class StorageTimeoutError extends DownloadError {
   constructor(name: string, origin: string, offset: number, transferLength: number, timeoutMs: number) {
     const waited = `${timeoutMs / 1000} s`;
@@ -133,7 +133,7 @@ function exitCodeForStatus(status: number): ExitCodeValue {
 
 function retryForStatus(status: number): RetryAction {
   if (status >= 500) return "resume";
-  // The queue said the artifact is present: a 404 can be eventual consistency, a 403 an expired URL.
+  // The queue reports the artifact as present, so a 404 can be eventual consistency, a 403 an expired URL.
   if (status === 403 || status === 404) return "refresh";
   return "none";
 }

@@ -1,5 +1,5 @@
 /**
- * Reading a storage answer before its body is trusted: the S3 error of a failed request, the
+ * Reading a storage response before its body is trusted: the S3 error of a failed request, the
  * object's recorded values in its `x-amz-meta-*` headers, and the Content-Range of a resumed GET.
  */
 import type { ExpectedValues } from "../client/location.ts";
@@ -8,7 +8,7 @@ import { MetadataMismatchError, StorageStatusError, type Mismatch } from "./erro
 /** Error bodies are read up to this size; the rest is discarded unread. */
 const maxErrorBodyBytes = 16 * 1024;
 
-/** Builds the error for a non-2xx answer; only the S3 code, message and request id leave the body. */
+/** Builds the error for a non-2xx response; only the S3 code, message and request id leave the body. */
 export async function storageStatusError(response: Response, name: string): Promise<StorageStatusError> {
   const text = await readPrefix(response, maxErrorBodyBytes);
   const requestId = response.headers.get("x-amz-request-id") ?? xmlElement(text, "RequestId");
@@ -29,7 +29,7 @@ async function readPrefix(response: Response, maxBytes: number): Promise<string>
       size += value.length;
     }
   } catch {
-    // A body cut off mid-error is still an error answer; its status and headers are reported.
+    // A body cut off mid-error is still an error response; its status and headers are reported.
   } finally {
     await reader.cancel().catch(() => undefined);
   }

@@ -63,7 +63,7 @@ export class InputFileError extends ArtifactError {
   }
 }
 
-/** Network errors and 5xx answers that outlived every retry. */
+/** Network errors and 5xx responses that outlived every retry. */
 export class UnavailableError extends ArtifactError {
   constructor(message: string, options?: ArtifactErrorOptions) {
     super(message, ExitCode.unavailable, options);

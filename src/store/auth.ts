@@ -16,7 +16,7 @@ import {
 
 /** S3 rejects header-signed requests whose x-amz-date is further than this from its clock. */
 export const maxClockSkewMs = 15 * 60 * 1000;
-/** Longest validity of a presigned URL that S3 accepts: 7 days. */
+/** Maximum validity of a presigned URL that S3 accepts: 7 days. */
 export const maxPresignedExpiresSeconds = 604_800;
 
 export interface StoreCredentials {

@@ -1,5 +1,5 @@
 /**
- * S3 error answers: every failure the store reports to a client is a `StoreError` with the status
+ * S3 error responses: every failure the store reports to a client is a `StoreError` with the status
  * and the standard S3 error code, rendered as the `<Error>` XML document that S3 clients parse.
  */
 import { escapeXml } from "./xml.ts";
@@ -31,7 +31,7 @@ export const notFound = (code: string, message: string) => new StoreError(404, c
 
 export const notImplemented = (message: string) => new StoreError(501, "NotImplemented", message);
 
-/** Renders the error answer; HEAD answers carry no body, so the code travels in a header too. */
+/** Renders the error response. HEAD responses carry no body, so the code travels in a header too. */
 export function errorResponse(error: StoreError, method: string, resource: string, requestId: string): Response {
   const headers: Record<string, string> = {
     "content-type": "application/xml",

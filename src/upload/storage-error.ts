@@ -45,7 +45,7 @@ export async function storageErrorOf(response: Response, what: string): Promise<
   const details = [code, message, requestId && `request id ${requestId}`].filter(Boolean).join(", ");
   let text = `${what} returned ${response.status}${details ? ` (${details})` : ""}`;
   // The queue signed exactly what was sent, so a signature mismatch means that the request changed
-  // on the way, unless the queue signs with a wrong secret key (the final error's hint says so).
+  // on the way, unless the queue signs with a wrong secret key (the final error's hint names both causes).
   if (code === "SignatureDoesNotMatch") text += ": the request was altered in transit";
   return new StorageRequestError(text, response.status, code, requestId, remedyOf(response.status, code, message));
 }

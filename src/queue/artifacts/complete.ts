@@ -53,7 +53,7 @@ async function completeMultipartUpload(context: QueueContext, record: ArtifactRe
   try {
     await context.s3.completeMultipartUpload(record.objectKey, record.uploadId, etags);
   } catch (error) {
-    // NoSuchUpload after a completion that succeeded but whose answer was lost: the object
+    // NoSuchUpload after a completion that succeeded but whose response was lost: the object
     // check below decides, so a retried completion succeeds when the object is right.
     if (error instanceof S3Error && error.code === "NoSuchUpload") return;
     if (error instanceof S3Error && clientPartErrors.has(error.code)) {

@@ -51,7 +51,7 @@ async function createOrResume(
   return resume(context, context.artifacts.get(requested.taskId, requested.runId, requested.name)!, requested);
 }
 
-/** Answers a repeated createArtifact: 409 for a different body, else fresh signatures for the same upload. */
+/** Handles a repeated createArtifact: 409 for a different body, else fresh signatures for the same upload. */
 async function resume(
   context: QueueContext,
   stored: ArtifactRecord,

@@ -20,7 +20,7 @@ export type ErrorCode = keyof typeof errorStatus;
 
 export class ApiError extends Error {
   readonly status: number;
-  /** Whether the same request can succeed later without change; sent with 409 answers only. */
+  /** Whether the same request can succeed later without change; sent with 409 responses only. */
   readonly retryable: boolean | undefined;
 
   constructor(
@@ -38,7 +38,7 @@ export class ApiError extends Error {
 export const inputError = (message: string) => new ApiError("InputError", message);
 export const notFound = (message: string) => new ApiError("ResourceNotFound", message);
 /**
- * A 409. `retryable` tells clients whether the conflict can pass by itself (a run not yet claimed,
+ * A 409. `retryable` lets clients decide whether the conflict can pass by itself (a run not yet claimed,
  * artifacts still uploading) or is final (a different body, a resolved run).
  */
 export const conflict = (message: string, retryable = false) => new ApiError("RequestConflict", message, { retryable });
