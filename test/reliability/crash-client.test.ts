@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { counts, seed, setupTimeoutMs } from "./support/counts.ts";
 import {
-  artifactRows,
   freePort,
   seededRandom,
   spawnArtifact,
@@ -129,19 +128,20 @@ describe("crash: kill -9 of artifact upload (built-in store)", () => {
       const input = join(directory, `crash-${index}.bin`);
       const sha256 = await writeRandomFile(input, trial.size);
 
+      // The queue locks its database exclusively, so the upload ids come from the store's folders
+      // and from the part requests the proxy saw.
       const killedRequests = await uploadKilled(name, input, deciderOf(trial));
-      const afterKill = artifactRows(dataDir, taskId).find((row) => row.name === name);
+      const killedUploadIds = partUploadIds(killedRequests);
       const uploadsAfterKill = storedUploadIds(dataDir);
       expect(uploadsAfterKill.length).toBeLessThanOrEqual(1);
-      if (afterKill?.uploadId) expect(uploadsAfterKill).toEqual([afterKill.uploadId]);
+      if (uploadsAfterKill.length > 0) expect(uploadsAfterKill).toEqual(killedUploadIds);
 
       const againRequests = await uploadAgain(name, input);
       const uploadIds = partUploadIds([...killedRequests, ...againRequests]);
       expect(uploadIds.length).toBeLessThanOrEqual(1);
-      if (afterKill?.uploadId && uploadIds.length > 0) expect(uploadIds).toEqual([afterKill.uploadId]);
+      if (uploadsAfterKill.length > 0) expect(uploadIds).toEqual(uploadsAfterKill);
 
       expect(await storedSha256(server, taskId, name)).toBe(sha256);
-      expect(artifactRows(dataDir, taskId).find((row) => row.name === name)).toEqual({ name, uploadId: null, present: 1 });
       expect(storedUploadIds(dataDir)).toEqual([]);
       expect(storeTmpFiles(dataDir)).toEqual([]);
       figures.push(`killed ${where} (${trial.size} bytes): run again exit 0, ${uploadIds.length} multipart upload, byte-exact`);
@@ -154,11 +154,11 @@ describe("crash: kill -9 of artifact upload (built-in store)", () => {
     const input = join(directory, "abandoned.bin");
     const sha256 = await writeRandomFile(input, 3 * partSize + 1234);
     const created = Date.now();
-    await uploadKilled(name, input, deciderOf({ phase: "during parts", size: 0, partNumber: 2, afterBytes: 1000 }));
+    const killedRequests = await uploadKilled(name, input, deciderOf({ phase: "during parts", size: 0, partNumber: 2, afterBytes: 1000 }));
 
-    const abandoned = artifactRows(dataDir, taskId).find((row) => row.name === name)!;
-    expect(abandoned.uploadId).toMatch(/^[0-9a-f]{32}$/);
-    expect(storedUploadIds(dataDir)).toEqual([abandoned.uploadId!]);
+    const [abandonedUploadId] = partUploadIds(killedRequests);
+    expect(abandonedUploadId).toMatch(/^[0-9a-f]{32}$/);
+    expect(storedUploadIds(dataDir)).toEqual([abandonedUploadId!]);
 
     // A restart with a sweep every 200 ms and a stale age of 1 s aborts the abandoned upload.
     await server.stop();
@@ -168,7 +168,7 @@ describe("crash: kill -9 of artifact upload (built-in store)", () => {
     const sweepLogged = () => server.stderr.some((line) => line.includes("sweep") && line.includes("aborted"));
     while ((storedUploadIds(dataDir).length > 0 || !sweepLogged()) && Date.now() < deadline) await Bun.sleep(100);
     expect(storedUploadIds(dataDir)).toEqual([]);
-    expect(artifactRows(dataDir, taskId).find((row) => row.name === name)).toEqual({ name, uploadId: null, present: 0 });
+    expect(await storedSha256(server, taskId, name)).toBeUndefined();
     expect(sweepLogged()).toBe(true);
 
     // Running the command again starts a new upload. Its age counts from its own start, so a

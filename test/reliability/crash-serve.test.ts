@@ -14,6 +14,7 @@ import { createHawkHeader } from "../../src/shared/hawk.ts";
 import { counts, seed, setupTimeoutMs } from "./support/counts.ts";
 import {
   artifactRows,
+  presentArtifactCount,
   freePort,
   seededRandom,
   spawnArtifact,
@@ -122,7 +123,7 @@ describe("crash: kill -9 of artifact serve during uploads (built-in store)", () 
     const killAt = 1 + Math.floor(random() * (uploads.length / 2));
     const runs = uploads.map(upload);
     const deadline = Date.now() + 60_000;
-    while (artifactRows(dataDir, taskId).filter((row) => row.present).length < killAt && Date.now() < deadline) await Bun.sleep(20);
+    while ((await presentArtifactCount(server, taskId)) < killAt && Date.now() < deadline) await Bun.sleep(20);
     process.kill(server.pid, "SIGKILL");
     await server.stop();
     const presentAtKill = artifactRows(dataDir, taskId).filter((row) => row.present).length;

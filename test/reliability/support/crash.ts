@@ -70,7 +70,7 @@ export interface ArtifactRow {
   present: number;
 }
 
-/** Reads the artifact rows of a task run from the queue's SQLite file, read-only. */
+/** Reads the artifact rows of a task run from the queue's SQLite file, read-only, once the server stopped. */
 export function artifactRows(dataDir: string, taskId: string): ArtifactRow[] {
   const db = new Database(join(dataDir, "queue.sqlite"), { readonly: true });
   try {
@@ -108,6 +108,14 @@ export async function storedSha256(server: ReliabilityServer, taskId: string, na
   const hasher = new Bun.CryptoHasher("sha256");
   for await (const chunk of response.body) hasher.update(chunk);
   return hasher.digest("hex");
+}
+
+/** Counts the run's present artifacts through listArtifacts, while the server locks its database. */
+export async function presentArtifactCount(server: ReliabilityServer, taskId: string): Promise<number> {
+  const response = await server.api("GET", `/task/${taskId}/runs/0/artifacts`);
+  if (response.status !== 200) throw new Error(`listArtifacts returned ${response.status}, expected 200`);
+  const { artifacts } = (await response.json()) as { artifacts: unknown[] };
+  return artifacts.length;
 }
 
 /** Writes `size` random bytes to `path` in 1 MiB chunks and returns their hex SHA-256. */
