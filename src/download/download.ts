@@ -112,6 +112,8 @@ async function runDownload(options: DownloadOptions): Promise<DownloadResult> {
     progress?.abort();
     if (error instanceof DownloadError) error.attempts = attempts;
     throw error;
+  } finally {
+    await state.close();
   }
   progress?.finish();
 

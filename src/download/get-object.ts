@@ -138,7 +138,7 @@ async function measureBody(response: Response, state: TransferState, startedAt: 
     while (meter.length <= limit) {
       const { done, value } = await reader.read();
       if (done) break;
-      meter.update(value);
+      await meter.update(value);
     }
   } catch {
     // The values read so far are still worth reporting.
@@ -151,7 +151,7 @@ async function measureBody(response: Response, state: TransferState, startedAt: 
   const mismatches: Mismatch[] = [];
   if (meter.length !== limit) mismatches.push({ value: "transfer length", expected: transferLength, actual: startedAt + meter.length });
   if (startedAt === 0) {
-    const sha256 = meter.sha256();
+    const sha256 = await meter.sha256();
     if (!sameSha256(state.expected.transferSha256, sha256)) mismatches.push({ value: "transfer sha256", expected: state.expected.transferSha256, actual: sha256 });
   }
   return mismatches;

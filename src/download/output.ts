@@ -5,7 +5,7 @@
  * gets its temporary file in the temporary directory and receives a copy after verification.
  * Standard output cannot take bytes back, so it can only go on from where it is.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { OutputFileError } from "../shared/errors.ts";
@@ -18,6 +18,8 @@ export interface OutputSink {
   /** Bytes written since the last restart. */
   readonly bytesWritten: number;
   write(chunk: Uint8Array): Promise<void>;
+  /** For a file output whose bytes another thread may write: the temporary file, and how to report its errors. */
+  readonly handOff?: OutputHandOff;
   /** Returns whether the bytes written so far can be discarded to start again from byte 0. */
   canRestart(): boolean;
   restart(): void;
@@ -25,6 +27,14 @@ export interface OutputSink {
   commit(): Promise<void>;
   /** Removes every trace of an unfinished download. */
   discard(): void;
+}
+
+export interface OutputHandOff {
+  temporaryPath: string;
+  /** Counts `count` bytes that another thread wrote to the temporary file. */
+  wrote(count: number): void;
+  /** Turns a failed write into the error naming the output and the next step. */
+  failure(error: unknown): Error;
 }
 
 /** Opens the temporary file at once, so a missing or read-only directory fails before any request. */
@@ -141,9 +151,20 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/**
+ * Bytes written between flushes started in the background. Without them the kernel keeps up to a
+ * tenth of memory dirty, and the fsync before the rename would then write it all while the
+ * download waits: 0.5 s for 1 GiB on the test machine.
+ */
+const writebackStepBytes = 64 * 1024 * 1024;
+
 export class FileOutput implements OutputSink {
   bytesWritten = 0;
   private fd: number | undefined;
+  /** The background flush in progress, and the length written when it started. */
+  private writeback: Promise<void> | undefined;
+  private writebackError: Error | undefined;
+  private flushedUpTo = 0;
   private readonly stopWatchingSignals: () => void;
 
   constructor(
@@ -161,6 +182,17 @@ export class FileOutput implements OutputSink {
     return this.path;
   }
 
+  get handOff(): OutputHandOff {
+    return {
+      temporaryPath: this.temporaryPath,
+      wrote: (count) => {
+        this.bytesWritten += count;
+        this.startWriteback();
+      },
+      failure: (error) => outputError(error, dirname(this.path), this.path),
+    };
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
     try {
       for (let done = 0; done < chunk.length; ) {
@@ -170,6 +202,23 @@ export class FileOutput implements OutputSink {
     } catch (error) {
       throw outputError(error, dirname(this.path), this.path);
     }
+    this.startWriteback();
+  }
+
+  /** Starts an fdatasync on the thread pool once enough bytes were written since the last one. */
+  private startWriteback(): void {
+    if (this.writeback || this.bytesWritten - this.flushedUpTo < writebackStepBytes) return;
+
+    this.flushedUpTo = this.bytesWritten;
+    const fd = this.openFd();
+    // Linux reports a write-back error to one sync call per descriptor, so the error is kept for commit().
+    this.writeback = new Promise<void>((resolve) =>
+      fdatasync(fd, (error) => {
+        this.writebackError ??= error ?? undefined;
+        this.writeback = undefined;
+        resolve();
+      }),
+    );
   }
 
   canRestart(): boolean {
@@ -179,10 +228,13 @@ export class FileOutput implements OutputSink {
   restart(): void {
     ftruncateSync(this.openFd(), 0);
     this.bytesWritten = 0;
+    this.flushedUpTo = 0;
   }
 
   async commit(): Promise<void> {
     try {
+      await this.writeback;
+      if (this.writebackError) throw this.writebackError;
       fsyncSync(this.openFd());
       closeSync(this.openFd());
       this.fd = undefined;

@@ -6,16 +6,17 @@
 import type { ExpectedValues } from "../client/location.ts";
 import { ContentMismatchError, TransferMismatchError, TruncatedTransferError, type Mismatch } from "./errors.ts";
 import { GzipDecoder } from "./gzip-decoder.ts";
-import { Meter, sameSha256, type ObservedValues } from "./meter.ts";
+import { meterFor, sameSha256, workerMeterMinBytes, type ObservedValues, type StreamMeter } from "./meter.ts";
 import type { OutputSink } from "./output.ts";
+import { WritingMeter } from "./writing-meter.ts";
 
 export class TransferState {
-  readonly transfer = new Meter();
+  readonly transfer: StreamMeter;
   /** ETag of the object the received bytes came from; a resumed GET must match it. */
   etag: string | undefined;
   /** Offsets at which a cut transfer went on with a Range request. */
   readonly resumedAt: number[] = [];
-  private content: Meter;
+  private content: StreamMeter;
   private decoder: GzipDecoder | undefined;
   /** Set when the decoded content outgrew the record; the transfer is still read to the end to place the blame. */
   private contentOverflow = false;
@@ -25,6 +26,7 @@ export class TransferState {
     readonly output: OutputSink,
     readonly name: string,
   ) {
+    this.transfer = this.transferMeter();
     this.content = this.transfer;
     this.startDecoder();
   }
@@ -47,16 +49,26 @@ export class TransferState {
       ]);
     }
 
-    this.transfer.update(chunk);
-    if (this.decoder) await this.decoder.push(chunk);
-    else await this.output.write(chunk);
+    // The meter may take the chunk's buffer, so the chunk is written out first, and the decoder,
+    // which keeps chunks queued, gets a copy.
+    const count = chunk.length;
+    if (this.decoder) {
+      await this.decoder.push(new Uint8Array(chunk));
+      await this.transfer.update(chunk);
+    } else if (this.transfer instanceof WritingMeter) {
+      await this.transfer.update(chunk);
+      this.output.handOff!.wrote(count);
+    } else {
+      await this.output.write(chunk);
+      await this.transfer.update(chunk);
+    }
   }
 
   /** Checks all four values once the body ended; throws the error that names the likely place of a fault. */
   async finish(): Promise<ObservedValues> {
     if (!this.complete) throw new TruncatedTransferError(this.name, this.transfer.length, this.expected.transferLength);
 
-    const transferSha256 = this.transfer.sha256();
+    const transferSha256 = await this.transfer.sha256();
     if (!sameSha256(this.expected.transferSha256, transferSha256)) {
       throw new TransferMismatchError(this.name, [{ value: "transfer sha256", expected: this.expected.transferSha256, actual: transferSha256 }]);
     }
@@ -66,10 +78,16 @@ export class TransferState {
       transferLength: this.transfer.length,
       transferSha256,
       contentLength: this.content.length,
-      contentSha256: this.content.sha256(),
+      contentSha256: await this.content.sha256(),
     };
     this.checkContent(observed);
     return observed;
+  }
+
+  /** Stops the meters' Workers; call once the download ended either way. */
+  async close(): Promise<void> {
+    await this.transfer.close();
+    await this.content.close();
   }
 
   /** Forgets every byte so the next GET starts at byte 0. */
@@ -82,22 +100,34 @@ export class TransferState {
     this.startDecoder();
   }
 
+  /**
+   * A large identity download to a file is written and hashed in one Worker; a gzip download
+   * decodes on this thread and writes the decoded bytes itself.
+   */
+  private transferMeter(): StreamMeter {
+    const handOff = this.output.handOff;
+    const large = this.expected.transferLength >= workerMeterMinBytes;
+    if (!handOff || !large || this.expected.contentEncoding === "gzip") return meterFor(this.expected.transferLength);
+    return new WritingMeter(handOff.temporaryPath, handOff.failure);
+  }
+
   private startDecoder(): void {
+    if (this.content !== this.transfer) this.content.close();
     if (this.expected.contentEncoding !== "gzip") {
       this.decoder = undefined;
       this.content = this.transfer;
       return;
     }
 
-    this.content = new Meter();
+    this.content = meterFor(this.expected.contentLength);
     this.decoder = new GzipDecoder(async (decoded) => {
       if (this.contentOverflow) return;
       if (this.content.length + decoded.length > this.expected.contentLength) {
         this.contentOverflow = true;
         return;
       }
-      this.content.update(decoded);
       await this.output.write(decoded);
+      await this.content.update(decoded);
     });
   }
 

@@ -7,7 +7,7 @@ import { stat } from "node:fs/promises";
 import type { ExpectedValues } from "../client/location.ts";
 import { DataError, InputFileError } from "../shared/errors.ts";
 import type { ProgressReporter } from "../shared/progress.ts";
-import { Meter, sameSha256 } from "./meter.ts";
+import { meterFor, sameSha256 } from "./meter.ts";
 
 export interface VerifiedFile {
   path: string;
@@ -23,12 +23,18 @@ export async function verifyFile(path: string, expected: ExpectedValues, name: s
     });
   }
 
-  const meter = new Meter();
-  for await (const chunk of Bun.file(path).stream()) {
-    meter.update(chunk);
-    progress?.advance(chunk.length);
+  const meter = meterFor(size);
+  let sha256: string;
+  try {
+    for await (const chunk of Bun.file(path).stream()) {
+      const count = chunk.length;
+      await meter.update(chunk);
+      progress?.advance(count);
+    }
+    sha256 = await meter.sha256();
+  } finally {
+    meter.close();
   }
-  const sha256 = meter.sha256();
 
   if (meter.length !== expected.contentLength) {
     throw new DataError(`${path} changed while it was read: ${meter.length} bytes instead of ${size}`, { hint: "verify it again once nothing writes to it" });

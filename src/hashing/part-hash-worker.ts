@@ -4,14 +4,9 @@
  * Both hashes see the same chunks from one read, so they always describe the same bytes.
  */
 import type { PartHash } from "../signer/types.ts";
+import { ChunkWorker } from "./chunk-worker.ts";
 
-/** Chunks handed over but not yet hashed; 16 chunks of Bun's 512 KiB file reads are 8 MiB. */
-const maxChunksInFlight = 16;
-
-/**
- * The Worker's code. It runs from a Blob URL built from this function's source, so a compiled
- * executable needs no separate worker file. For the same reason it must use no imports or outer names.
- */
+/** Runs in the Worker; see ChunkWorker for why it uses no imports or outer names. */
 function partHashWorkerMain(): void {
   const scope = globalThis as unknown as { onmessage: (event: MessageEvent) => void; postMessage: (message: unknown) => void };
   let partSize = 0;
@@ -32,7 +27,7 @@ function partHashWorkerMain(): void {
     }
     if (message.finish) {
       if (filled > 0 || parts.length === 0) closePart();
-      scope.postMessage({ parts });
+      scope.postMessage({ answer: parts });
       return;
     }
 
@@ -44,56 +39,28 @@ function partHashWorkerMain(): void {
       offset += take;
       if (filled === partSize) closePart();
     }
-    scope.postMessage({ hashed: chunk.length });
+    scope.postMessage({ done: true });
   };
 }
 
-const workerSource = `(${partHashWorkerMain.toString()})();`;
-
 /** Computes the SHA-256 and size of each part in a Worker. Call finish() or close() once. */
 export class ParallelPartHasher {
-  private readonly worker: Worker;
-  private readonly url: string;
-  private inFlight = 0;
-  private failure: Error | undefined;
-  private wake: (() => void) | undefined;
-  private resolveParts: ((parts: PartHash[]) => void) | undefined;
-  private rejectParts: ((error: Error) => void) | undefined;
+  private readonly worker = new ChunkWorker<PartHash[]>(partHashWorkerMain, "part hashing");
 
   constructor(partSize: number) {
     if (!Number.isSafeInteger(partSize) || partSize < 1) throw new RangeError(`part size ${partSize} is not a positive integer`);
-    this.url = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
-    this.worker = new Worker(this.url);
-    this.worker.onmessage = (event: MessageEvent) => this.receive(event.data);
-    this.worker.onerror = (event: ErrorEvent) => this.fail(new Error(`part hashing worker failed: ${event.message}`));
-    this.worker.postMessage({ partSize });
+    this.worker.tell({ partSize });
   }
 
-  /**
-   * Hands `chunk` to the Worker and waits while too many chunks are queued. A chunk that fills its
-   * whole buffer has the buffer transferred, so the caller must be done with it. A view into a
-   * larger buffer is copied first.
-   */
-  async update(chunk: Uint8Array): Promise<void> {
-    if (this.failure) throw this.failure;
-    // new Uint8Array() copies; Buffer's slice() would return a view of the shared buffer.
-    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk);
-    this.worker.postMessage({ chunk: owned }, [owned.buffer as ArrayBuffer]);
-    this.inFlight++;
-    while (this.inFlight >= maxChunksInFlight && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
-    if (this.failure) throw this.failure;
+  /** Hands `chunk` to the Worker; see ChunkWorker.send for who owns the chunk afterwards. */
+  update(chunk: Uint8Array): Promise<void> {
+    return this.worker.send(chunk);
   }
 
   /** Returns every part, the last one short; an empty input is one empty part. Stops the Worker. */
   async finish(): Promise<PartHash[]> {
-    if (this.failure) throw this.failure;
-    const parts = new Promise<PartHash[]>((resolve, reject) => {
-      this.resolveParts = resolve;
-      this.rejectParts = reject;
-    });
-    this.worker.postMessage({ finish: true });
     try {
-      return await parts;
+      return await this.worker.request({ finish: true });
     } finally {
       this.close();
     }
@@ -101,28 +68,6 @@ export class ParallelPartHasher {
 
   /** Stops the Worker; safe to call more than once. */
   close(): void {
-    this.worker.terminate();
-    URL.revokeObjectURL(this.url);
-  }
-
-  private receive(message: { hashed?: number; parts?: PartHash[] }): void {
-    if (message.parts) {
-      this.resolveParts?.(message.parts);
-      return;
-    }
-    this.inFlight--;
-    this.wakeWriter();
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    this.rejectParts?.(error);
-    this.wakeWriter();
-  }
-
-  private wakeWriter(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.worker.close();
   }
 }
