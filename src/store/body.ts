@@ -5,7 +5,8 @@
  * memory stays flat; the caller keeps whatever the sink wrote only when this resolves.
  */
 import { createHash } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
+import type { HashPool, PooledStream } from "../hashing/hash-pool.ts";
+import { noteWritten, type TempFile } from "./object-file.ts";
 import type { Payload } from "./auth.ts";
 import { AwsChunkedDecoder } from "./aws-chunked.ts";
 import { badRequest, StoreError } from "./s3-error.ts";
@@ -42,13 +43,38 @@ function lengthHeader(headers: Headers, name: string): number | undefined {
   return Number(value);
 }
 
-/** Streams the body into `sink`; throws a StoreError when it does not match what was signed. */
-export async function receiveBody(request: Request, payload: Payload, sink: BodySink): Promise<ReceivedBody> {
+/**
+ * From this length on, a body is hashed by the pool's Workers. Below it, handing chunks over costs
+ * more than hashing them here: the queue's small PUTs stay on the event loop.
+ */
+export const pooledHashMinBytes = 4 * 1024 * 1024;
+
+/**
+ * Streams the body into `sink`; throws a StoreError when it does not match what was signed. With
+ * `hashPool`, a large body is hashed in a Worker: each chunk goes there once the sink is done with it.
+ */
+export async function receiveBody(request: Request, payload: Payload, sink: BodySink, hashPool?: HashPool): Promise<ReceivedBody> {
   const declaredLength = declaredPayloadLength(request.headers, payload);
+  const hashes = hashPool && declaredLength >= pooledHashMinBytes ? hashPool.open() : undefined;
+  try {
+    return await receiveHashed(request, payload, declaredLength, sink, hashes);
+  } catch (error) {
+    hashes?.drop();
+    throw error;
+  }
+}
+
+async function receiveHashed(
+  request: Request,
+  payload: Payload,
+  declaredLength: number,
+  sink: BodySink,
+  pooled: PooledStream | undefined,
+): Promise<ReceivedBody> {
   const contentLength = Number(request.headers.get("content-length"));
   const decoder = payload.kind === "aws-chunked" ? new AwsChunkedDecoder(payload) : undefined;
-  const md5 = createHash("md5");
-  const sha256 = createHash("sha256");
+  const md5 = pooled ? undefined : createHash("md5");
+  const sha256 = pooled ? undefined : createHash("sha256");
   let transferred = 0;
   let size = 0;
 
@@ -60,10 +86,11 @@ export async function receiveBody(request: Request, payload: Payload, sink: Body
     if (transferred > contentLength) throw badRequest("IncompleteBody", "the body is longer than Content-Length");
 
     for (const data of decoder ? decoder.push(value) : [value]) {
-      md5.update(data);
-      sha256.update(data);
+      md5?.update(data);
+      sha256?.update(data);
       size += data.length;
       await sink(data);
+      await pooled?.update(data);
     }
   }
 
@@ -78,7 +105,8 @@ export async function receiveBody(request: Request, payload: Payload, sink: Body
     throw badRequest("IncompleteBody", `the decoded body has ${size} bytes but x-amz-decoded-content-length is ${declaredLength}`);
   }
 
-  const received = { size, md5: md5.digest("hex"), sha256: sha256.digest("hex") };
+  const digests = pooled ? await pooled.digest() : { md5: md5!.digest("hex"), sha256: sha256!.digest("hex") };
+  const received = { size, ...digests };
   if (payload.kind === "sha256" && payload.sha256 !== received.sha256) {
     throw badRequest("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", {
       ClientComputedContentSHA256: payload.sha256,
@@ -105,16 +133,17 @@ function checkEmptyPayload(payload: Payload): void {
   }
 }
 
-/** Returns a sink that writes each chunk at the next position of an open file. */
-export function fileSink(file: FileHandle, startPosition: number): BodySink {
+/** Returns a sink that writes each chunk at the next position of a temporary file. */
+export function fileSink(file: TempFile, startPosition: number): BodySink {
   let position = startPosition;
   return async (chunk) => {
     let written = 0;
     while (written < chunk.length) {
-      const { bytesWritten } = await file.write(chunk, written, chunk.length - written, position);
+      const { bytesWritten } = await file.handle.write(chunk, written, chunk.length - written, position);
       written += bytesWritten;
       position += bytesWritten;
     }
+    noteWritten(file, chunk.length);
   };
 }
 

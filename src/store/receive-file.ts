@@ -17,7 +17,7 @@ export async function receiveIntoFile<T extends object>(
   encodeHeader(recordOf({ size: Number.MAX_SAFE_INTEGER, md5: "0".repeat(32), sha256: "0".repeat(64) }));
   const file = await createTempFile(state.layout.tmpDir);
   try {
-    const received = await receiveBody(s3.request, s3.payload, fileSink(file.handle, headerBytes));
+    const received = await receiveBody(s3.request, s3.payload, fileSink(file, headerBytes), state.hashPool);
     checkContentMd5(s3.request.headers, received.md5);
     const record = recordOf(received);
     await writeHeader(file, record);
