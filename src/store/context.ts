@@ -1,4 +1,5 @@
 /** What every S3 operation handler receives: the store's state and the authenticated request. */
+import type { HashPool } from "../hashing/hash-pool.ts";
 import type { StructuredLogger } from "../shared/log.ts";
 import type { Payload } from "./auth.ts";
 import type { StoreLayout } from "./layout.ts";
@@ -10,6 +11,8 @@ export interface StoreState {
   now: () => Date;
   /** Multipart uploads being completed or aborted, so each happens at most once at a time. */
   busyUploads: Set<string>;
+  /** Hashes bodies of at least `pooledHashMinBytes` off the event loop. */
+  hashPool: HashPool;
 }
 
 export interface S3Request {

@@ -15,6 +15,7 @@ import { loadOrCreateCredentials } from "./credentials.ts";
 import { StoreLayout, checkBucketName, isValidBucketName, isValidUploadId } from "./layout.ts";
 import { routeOf } from "./router.ts";
 import { errorResponse, StoreError } from "./s3-error.ts";
+import { HashPool } from "../hashing/hash-pool.ts";
 
 export { maxPutBytes } from "./context.ts";
 export { maxRequestBodyBytes, serverOptionsOf } from "./server.ts";
@@ -41,6 +42,9 @@ export interface EmbeddedStore {
   close(): Promise<void>;
 }
 
+/** Workers that hash large bodies: two, so two bodies hash at once on a 2-core machine. */
+const hashWorkerCount = 2;
+
 export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
   const layout = new StoreLayout(options.dataDir);
   const bucket = options.bucket ?? "artifacts";
@@ -54,6 +58,7 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     logger: options.logger ?? createStructuredLogger(),
     now: options.now ?? (() => new Date()),
     busyUploads: new Set(),
+    hashPool: new HashPool(hashWorkerCount),
   };
   await ensureBucket(state, bucket);
   await removeUnrecordedUploads(state);
@@ -64,7 +69,7 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     region: state.region,
     credentials,
     credentialsFile: options.credentials ? undefined : layout.credentialsFile,
-    close: async () => {},
+    close: async () => state.hashPool.close(),
   };
 }
 

@@ -1,0 +1,164 @@
+/**
+ * MD5 and SHA-256 of many concurrent streams on a few long-lived Workers. A server that receives
+ * large bodies hands each chunk over once written, and its event loop stays free for other
+ * requests while the Workers hash. Each stream sticks to one Worker, which keeps its hashers by
+ * stream id. The pool starts its Workers on first use: a server that never receives a large body
+ * starts none.
+ */
+
+/** Runs in a Worker, started from its source text; it must use no imports or outer names. */
+function hashPoolWorkerMain(): void {
+  const scope = globalThis as unknown as { onmessage: (event: MessageEvent) => void; postMessage: (message: unknown) => void };
+  const streams = new Map<number, { md5: Bun.CryptoHasher; sha256: Bun.CryptoHasher }>();
+
+  scope.onmessage = (event: MessageEvent) => {
+    const message = event.data as { id: number; open?: boolean; chunk?: Uint8Array; digest?: boolean; drop?: boolean };
+    if (message.open) {
+      streams.set(message.id, { md5: new Bun.CryptoHasher("md5"), sha256: new Bun.CryptoHasher("sha256") });
+      return;
+    }
+    if (message.drop) {
+      streams.delete(message.id);
+      return;
+    }
+
+    const stream = streams.get(message.id)!;
+    if (message.chunk) {
+      stream.md5.update(message.chunk);
+      stream.sha256.update(message.chunk);
+      scope.postMessage({ id: message.id, done: true });
+      return;
+    }
+    streams.delete(message.id);
+    scope.postMessage({ id: message.id, md5: stream.md5.digest("hex"), sha256: stream.sha256.digest("hex") });
+  };
+}
+
+/** Chunks of one stream handed over but not yet hashed. */
+const maxChunksInFlight = 8;
+
+export interface StreamDigests {
+  md5: string;
+  sha256: string;
+}
+
+interface StreamState {
+  inFlight: number;
+  wake?: () => void;
+  finish?: { resolve: (digests: StreamDigests) => void; reject: (error: Error) => void };
+}
+
+export class HashPool {
+  private workers: Worker[] = [];
+  private readonly url: string;
+  private readonly streams = new Map<number, StreamState>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  constructor(private readonly size: number) {
+    this.url = URL.createObjectURL(new Blob([`(${hashPoolWorkerMain.toString()})();`], { type: "text/javascript" }));
+  }
+
+  /** Starts hashing a new stream; call digest() or drop() on it once. */
+  open(): PooledStream {
+    if (this.failure) throw this.failure;
+    if (this.workers.length === 0) this.workers = Array.from({ length: this.size }, () => this.startWorker());
+    const id = this.nextId++;
+    const worker = this.workers[id % this.workers.length]!;
+    this.streams.set(id, { inFlight: 0 });
+    worker.postMessage({ id, open: true });
+    return new PooledStream(this, worker, id);
+  }
+
+  /** Stops the Workers; streams still open fail. */
+  close(): void {
+    for (const worker of this.workers) worker.terminate();
+    this.workers = [];
+    URL.revokeObjectURL(this.url);
+    this.fail(new Error("the hashing pool was closed"));
+  }
+
+  /** @internal Waits while the stream has too many chunks queued; throws once the pool failed. */
+  async sent(id: number): Promise<void> {
+    const stream = this.streams.get(id);
+    if (!stream) throw this.failure ?? new Error(`hash stream ${id} has ended`);
+    stream.inFlight++;
+    while (stream.inFlight >= maxChunksInFlight && !this.failure) await new Promise<void>((resolve) => (stream.wake = resolve));
+    if (this.failure) throw this.failure;
+  }
+
+  /** @internal */
+  digests(id: number): Promise<StreamDigests> {
+    const stream = this.streams.get(id);
+    if (!stream) return Promise.reject(this.failure ?? new Error(`hash stream ${id} has ended`));
+    return new Promise((resolve, reject) => (stream.finish = { resolve, reject }));
+  }
+
+  /** @internal */
+  forget(id: number): void {
+    this.streams.delete(id);
+  }
+
+  private startWorker(): Worker {
+    const worker = new Worker(this.url);
+    worker.unref();
+    worker.onmessage = (event: MessageEvent) => this.receive(event.data);
+    worker.onerror = (event: ErrorEvent) => this.fail(new Error(`hashing worker failed: ${event.message}`));
+    return worker;
+  }
+
+  private receive(message: { id: number; done?: boolean } & Partial<StreamDigests>): void {
+    const stream = this.streams.get(message.id);
+    if (!stream) return;
+    if (message.done) {
+      stream.inFlight--;
+      const wake = stream.wake;
+      stream.wake = undefined;
+      wake?.();
+      return;
+    }
+    this.streams.delete(message.id);
+    stream.finish?.resolve({ md5: message.md5!, sha256: message.sha256! });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const stream of this.streams.values()) {
+      stream.finish?.reject(error);
+      stream.wake?.();
+    }
+    this.streams.clear();
+  }
+}
+
+/** One stream's handle: update() in order, then digest() or drop(). */
+export class PooledStream {
+  constructor(
+    private readonly pool: HashPool,
+    private readonly worker: Worker,
+    private readonly id: number,
+  ) {}
+
+  /**
+   * Hands `chunk` over and waits while too many are queued. A chunk that fills its whole buffer
+   * has the buffer transferred, so the caller must be done with it; a view is copied first.
+   */
+  async update(chunk: Uint8Array): Promise<void> {
+    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk);
+    this.worker.postMessage({ id: this.id, chunk: owned }, [owned.buffer as ArrayBuffer]);
+    await this.pool.sent(this.id);
+  }
+
+  /** Returns the MD5 and SHA-256 of every chunk handed over, and ends the stream. */
+  digest(): Promise<StreamDigests> {
+    const digests = this.pool.digests(this.id);
+    this.worker.postMessage({ id: this.id, digest: true });
+    return digests;
+  }
+
+  /** Ends the stream without digests, for a body that failed. */
+  drop(): void {
+    this.pool.forget(this.id);
+    this.worker.postMessage({ id: this.id, drop: true });
+  }
+}
