@@ -14,7 +14,14 @@ export const maxRequestBodyBytes = maxPutBytes + 64 * 1024 * 1024;
  */
 const idleTimeoutSeconds = 255;
 
-/** Options any Bun.serve that hands requests to the store needs. */
+/**
+ * Options any Bun.serve that hands requests to the store needs.
+ *
+ * NOTE: Bun 1.4 answers `Expect: 100-continue` with 100 Continue only when the value is lowercase
+ * (oven-sh/bun#30248). A client that sends `100-Continue` waits its own timeout before each
+ * body: rclone 1.60 does so for its 5 MiB parts and waits 1 s each. `artifact upload` sends no
+ * Expect header; curl sends it in lowercase.
+ */
 export function serverOptionsOf() {
   return { maxRequestBodySize: maxRequestBodyBytes, idleTimeout: idleTimeoutSeconds };
 }
