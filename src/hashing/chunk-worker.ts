@@ -32,7 +32,8 @@ export class ChunkWorker<Answer> {
     private readonly description: string,
   ) {
     this.url = URL.createObjectURL(new Blob([`(${main.toString()})();`], { type: "text/javascript" }));
-    this.worker = new Worker(this.url);
+    // smol: JavaScriptCore's small heap; the Worker only hashes and writes, so a large heap only adds RSS.
+    this.worker = new Worker(this.url, { smol: true });
     this.worker.onmessage = (event: MessageEvent) => this.receive(event.data as WorkerMessage<Answer>);
     this.worker.onerror = (event: ErrorEvent) => this.fail(new Error(`${description} worker failed: ${event.message}`));
   }

@@ -100,7 +100,7 @@ export class HashPool {
   }
 
   private startWorker(): Worker {
-    const worker = new Worker(this.url);
+    const worker = new Worker(this.url, { smol: true });
     worker.unref();
     worker.onmessage = (event: MessageEvent) => this.receive(event.data);
     worker.onerror = (event: ErrorEvent) => this.fail(new Error(`hashing worker failed: ${event.message}`));
