@@ -5,12 +5,13 @@
  * gets its temporary file in the temporary directory and receives a copy after verification.
  * Standard output cannot take bytes back, so it can only go on from where it is.
  */
-import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, fdatasync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { OutputFileError } from "../shared/errors.ts";
 import { onExitSignal } from "../shared/exit-signals.ts";
-import { copyToStreamTarget, isStreamTarget } from "./stream-target.ts";
+import { checkOutputPath, outputError, resolveOutputPath, stagingError } from "./output-path.ts";
+import { copyToStreamTarget } from "./stream-target.ts";
 
 export interface OutputSink {
   /** The output path, or `stdout`, for messages. */
@@ -49,106 +50,9 @@ export function openFileOutput(outputPath: string): FileOutput {
   try {
     fd = openSync(temporaryPath, "wx", 0o666);
   } catch (error) {
-    throw outputError(error, directory, outputPath);
+    throw streamTarget ? stagingError(error, directory, outputPath) : outputError(error, directory, outputPath);
   }
   return new FileOutput(path, temporaryPath, fd, streamTarget);
-}
-
-/**
- * Resolves a symbolic link to its target, so a rename replaces the target and keeps the link. A link
- * that opens but names no path, such as /dev/stdout on a pipe or on a deleted file, is written
- * through instead: renaming onto it would replace the link itself.
- */
-function resolveOutputPath(outputPath: string): { path: string; writeThrough: boolean } {
-  const path = resolve(outputPath);
-  if (!isSymbolicLink(path)) return { path, writeThrough: false };
-
-  const target = realTarget(path);
-  if (target !== undefined) return { path: target, writeThrough: false };
-  if (!existsSync(path)) {
-    throw new OutputFileError(`output ${outputPath} is a symbolic link to a missing file`, {
-      hint: "create the target first, remove the link, or pass another -o path",
-    });
-  }
-  return { path, writeThrough: true };
-}
-
-function isSymbolicLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-/** Returns the absolute path the link resolves to, or undefined when no such file exists. */
-function realTarget(path: string): string | undefined {
-  try {
-    const target = realpathSync(path);
-    return isAbsolute(target) && existsSync(target) ? target : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Rejects outputs that cannot take a file; returns whether the output is a device or FIFO. */
-function checkOutputPath(path: string, outputPath: string): boolean {
-  let stats: Stats;
-  try {
-    stats = statSync(path);
-  } catch {
-    // A missing output file is the normal case; a missing directory is reported when the temporary file is created.
-    return false;
-  }
-
-  if (stats.isDirectory()) {
-    throw new OutputFileError(`output ${outputPath} is a directory`, { hint: "pass a file path to -o" });
-  }
-  if (stats.isSocket()) {
-    throw new OutputFileError(`output ${outputPath} is a socket, which cannot be opened as a file`, {
-      hint: "pass -o - and redirect stdout to it",
-    });
-  }
-  return isStreamTarget(stats);
-}
-
-function outputError(error: unknown, directory: string, outputPath: string): OutputFileError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if ((code === "ENOENT" || code === "ENOTDIR") && !isDirectory(directory)) {
-    return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} does not exist`, {
-      hint: "create the directory first or pass another -o path",
-      cause: error,
-    });
-  }
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-    return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} is not writable (${code})`, {
-      hint: "pass an -o path in a writable directory",
-      cause: error,
-    });
-  }
-  if (code === "EPIPE") {
-    return new OutputFileError(`cannot write output ${outputPath}: its reader closed it early (EPIPE)`, {
-      hint: "keep the FIFO's reader open until the download ends",
-      cause: error,
-    });
-  }
-  if (code === "ENOENT") {
-    // Pseudo file systems such as /proc exist but reject new files with ENOENT.
-    return new OutputFileError(`cannot create output ${outputPath}: directory ${directory} does not allow new files (ENOENT)`, {
-      hint: "pass an -o path on a regular file system",
-      cause: error,
-    });
-  }
-  const reason = error instanceof Error ? error.message : String(error);
-  return new OutputFileError(`cannot write output ${outputPath}: ${reason}`, { hint: "check the disk and the directory", cause: error });
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -189,7 +93,7 @@ export class FileOutput implements OutputSink {
         this.bytesWritten += count;
         this.startWriteback();
       },
-      failure: (error) => outputError(error, dirname(this.path), this.path),
+      failure: (error) => this.temporaryFileError(error),
     };
   }
 
@@ -200,7 +104,7 @@ export class FileOutput implements OutputSink {
       }
       this.bytesWritten += chunk.length;
     } catch (error) {
-      throw outputError(error, dirname(this.path), this.path);
+      throw this.temporaryFileError(error);
     }
     this.startWriteback();
   }
@@ -238,6 +142,12 @@ export class FileOutput implements OutputSink {
       fsyncSync(this.openFd());
       closeSync(this.openFd());
       this.fd = undefined;
+    } catch (error) {
+      this.discard();
+      throw this.temporaryFileError(error);
+    }
+
+    try {
       await this.publish();
     } catch (error) {
       this.discard();
@@ -263,9 +173,15 @@ export class FileOutput implements OutputSink {
     try {
       unlinkSync(this.temporaryPath);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw outputError(error, dirname(this.path), this.path);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw this.temporaryFileError(error);
     }
     this.stopWatchingSignals();
+  }
+
+  /** Returns the error for a failure on the temporary file, which for a device or FIFO sits in the staging directory. */
+  private temporaryFileError(error: unknown): OutputFileError {
+    if (!this.streamTarget) return outputError(error, dirname(this.path), this.path);
+    return stagingError(error, dirname(this.temporaryPath), this.path);
   }
 
   private openFd(): number {

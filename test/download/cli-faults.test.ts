@@ -398,6 +398,32 @@ describeEachBackend("download command faults", (backend) => {
     expect(readdirSync(stagingDir())).toEqual([]);
   });
 
+  // A file size limit of 1 MiB (2048 blocks of 512 bytes in dash) makes the staging file's writes
+  // fail with EFBIG, as a full file system would with ENOSPC, without a mount.
+  test("staging file that cannot grow names TMPDIR", async () => {
+    const env = { ...task.env, TMPDIR: stagingDir() };
+    const command = ["sh", "-c", 'ulimit -f 2048 && exec "$@"', "sh", ...artifactCommand(), "download", task.taskId, "0", "public/plain.bin", "-o", "/dev/null", ...fast];
+    const child = Bun.spawn(command, { env: { ...process.env, HTTP_PROXY: "", http_proxy: "", ...env }, stdout: "pipe", stderr: "pipe" });
+    const stderr = await new Response(child.stderr).text();
+
+    expect(await child.exited).toBe(73);
+    expect(stderr).toContain(`cannot stage output /dev/null in temporary directory ${stagingDir()}: `);
+    expect(stderr).toContain("EFBIG");
+    expect(stderr).toContain("set TMPDIR");
+    expect(readdirSync(stagingDir())).toEqual([]);
+  });
+
+  test("missing TMPDIR for a device output names it", async () => {
+    const missing = output("no-such-staging");
+    const env = { ...task.env, TMPDIR: missing };
+    const result = await runArtifact(["download", task.taskId, "0", "public/plain.bin", "-o", "/dev/null", ...fast], env);
+
+    expect(result.exitCode).toBe(73);
+    expect(result.stderr).toContain(`cannot stage output /dev/null in temporary directory ${missing}: `);
+    expect(result.stderr).toContain("set TMPDIR");
+    expect(existsSync(missing)).toBe(false);
+  });
+
   test("/dev/full exits 73 after verification", async () => {
     const result = await downloadStaged(["-o", "/dev/full"]);
 
