@@ -146,15 +146,19 @@ describeEachBackend("queue authentication", (start) => {
     expect(answer.status).toBe(401);
   });
 
-  test("replayed header within the skew is accepted", async () => {
-    // No nonce cache is kept (see Authenticator.verifyHeader), so this pins the known behaviour.
+  test("replayed header within the skew is 401", async () => {
     const url = new URL(`${queue.rootUrl}/api/queue/v1${privatePath()}`);
     const authorization = createHawkHeader("GET", url, queue.root);
     const first = await fetch(url, { headers: { authorization }, redirect: "manual" });
-    const second = await fetch(url, { headers: { authorization }, redirect: "manual" });
+    const replayed = await fetch(url, { headers: { authorization }, redirect: "manual" });
+    const fresh = await fetch(url, { headers: { authorization: createHawkHeader("GET", url, queue.root) }, redirect: "manual" });
+    const json = (await replayed.json()) as { code: string; message: string };
 
     expect(first.status).toBe(303);
-    expect(second.status).toBe(303);
+    expect(replayed.status).toBe(401);
+    expect(json.code).toBe("AuthenticationFailed");
+    expect(json.message).toContain("was already used; sign each request anew");
+    expect(fresh.status).toBe(303);
   });
 
   test("bewit URL authorizes a GET until it expires", async () => {

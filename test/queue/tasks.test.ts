@@ -75,11 +75,12 @@ describeEachBackend("task calls and request errors", (start) => {
     const taskId = await runningTask(queue);
     const url = `${queue.rootUrl}/api/queue/v1/task/${taskId}/runs/0/artifacts/public%2Fx`;
     const { createHawkHeader } = await import("../../src/shared/hawk.ts");
-    const authorization = createHawkHeader("POST", new URL(url), queue.root);
+    // A fresh header per request: the queue accepts each Hawk nonce once.
+    const authorization = () => createHawkHeader("POST", new URL(url), queue.root);
 
-    const badJson = await fetch(url, { method: "POST", headers: { authorization }, body: "{not json" });
+    const badJson = await fetch(url, { method: "POST", headers: { authorization: authorization() }, body: "{not json" });
     expect(badJson.status).toBe(400);
-    const huge = await fetch(url, { method: "POST", headers: { authorization }, body: "x".repeat(5 * 1024 * 1024) });
+    const huge = await fetch(url, { method: "POST", headers: { authorization: authorization() }, body: "x".repeat(5 * 1024 * 1024) });
     expect(huge.status).toBe(413);
     expect((await huge.json() as any).code).toBe("InputTooLarge");
 

@@ -13,6 +13,7 @@ import {
 } from "../../shared/hawk.ts";
 import { ApiError } from "../http/api-error.ts";
 import { readBytes } from "../http/body.ts";
+import { NonceCache } from "./nonce-cache.ts";
 import { hasScope } from "./scopes.ts";
 import type { Client } from "./clients.ts";
 
@@ -29,6 +30,7 @@ export const anonymous: Caller = { clientId: undefined, scopes: [] };
 
 export class Authenticator {
   private readonly clients: Map<string, Client>;
+  private readonly nonces = new NonceCache(allowedSkewSeconds);
 
   constructor(
     clients: Client[],
@@ -48,9 +50,8 @@ export class Authenticator {
   }
 
   /**
-   * Verifies the MAC, the timestamp and, when the header carries `hash`, the body against it.
-   * NOTE: no nonce cache is kept, so the same header is accepted again until its timestamp is
-   * more than `allowedSkewSeconds` old. A captured header can be replayed within that window.
+   * Verifies the MAC, the timestamp, that the nonce is new and, when the header carries `hash`,
+   * the body against it. A header replayed within the skew window fails on its nonce.
    */
   private async verifyHeader(header: string, request: Request, url: URL): Promise<Caller> {
     const attributes = parseHawkHeader(header);
@@ -60,9 +61,13 @@ export class Authenticator {
     const mac = calculateMac("header", client.accessToken, hawkRequestOf(request.method, url), attributes);
     if (!macEquals(mac, attributes.mac)) throw authFailed(`bad Hawk MAC for client ${client.clientId}`);
 
-    const skew = Math.abs(Math.floor(this.now() / 1000) - attributes.ts);
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const skew = Math.abs(nowSeconds - attributes.ts);
     if (skew > allowedSkewSeconds) {
       throw authFailed(`Hawk timestamp is ${skew} s off the server clock (at most ${allowedSkewSeconds} s allowed)`);
+    }
+    if (!this.nonces.remember(client.clientId, attributes.ts, attributes.nonce, nowSeconds)) {
+      throw authFailed(`Hawk nonce ${attributes.nonce} of client ${client.clientId} was already used; sign each request anew`);
     }
 
     if (attributes.hash) await verifyPayloadHash(request, attributes.hash, client.clientId);
