@@ -46,6 +46,8 @@ interface StreamState {
   inFlight: number;
   wake?: () => void;
   finish?: { resolve: (digests: StreamDigests) => void; reject: (error: Error) => void };
+  /** Set when the stream's Worker failed or the pool closed; the stream's next call throws it. */
+  failure?: Error;
 }
 
 export class HashPool {
@@ -53,7 +55,7 @@ export class HashPool {
   private readonly url: string;
   private readonly streams = new Map<number, StreamState>();
   private nextId = 1;
-  private failure: Error | undefined;
+  private closed: Error | undefined;
 
   constructor(private readonly size: number) {
     this.url = URL.createObjectURL(new Blob([`(${hashPoolWorkerMain.toString()})();`], { type: "text/javascript" }));
@@ -61,7 +63,7 @@ export class HashPool {
 
   /** Starts hashing a new stream; call digest() or drop() on it once. */
   open(): PooledStream {
-    if (this.failure) throw this.failure;
+    if (this.closed) throw this.closed;
     if (this.workers.length === 0) this.workers = Array.from({ length: this.size }, () => this.startWorker());
     const id = this.nextId++;
     const worker = this.workers[id % this.workers.length]!;
@@ -72,26 +74,29 @@ export class HashPool {
 
   /** Stops the Workers; streams still open fail. */
   close(): void {
-    for (const worker of this.workers) worker.terminate();
-    this.workers = [];
+    this.closed ??= new Error("the hashing pool was closed");
+    this.stopWorkers();
     URL.revokeObjectURL(this.url);
-    this.fail(new Error("the hashing pool was closed"));
+    this.failStreams(this.closed);
   }
 
-  /** @internal Waits while the stream has too many chunks queued; throws once the pool failed. */
+  /** @internal Waits while the stream has too many chunks queued; throws once the stream failed. */
   async sent(id: number): Promise<void> {
-    const stream = this.streams.get(id);
-    if (!stream) throw this.failure ?? new Error(`hash stream ${id} has ended`);
+    const stream = this.streamOf(id);
     stream.inFlight++;
-    while (stream.inFlight >= maxChunksInFlight && !this.failure) await new Promise<void>((resolve) => (stream.wake = resolve));
-    if (this.failure) throw this.failure;
+    while (stream.inFlight >= maxChunksInFlight && !stream.failure) await new Promise<void>((resolve) => (stream.wake = resolve));
+    if (stream.failure) throw stream.failure;
   }
 
   /** @internal */
   digests(id: number): Promise<StreamDigests> {
-    const stream = this.streams.get(id);
-    if (!stream) return Promise.reject(this.failure ?? new Error(`hash stream ${id} has ended`));
-    return new Promise((resolve, reject) => (stream.finish = { resolve, reject }));
+    try {
+      const stream = this.streamOf(id);
+      return new Promise((resolve, reject) => (stream.finish = { resolve, reject }));
+    } catch (error) {
+      this.streams.delete(id);
+      return Promise.reject(error);
+    }
   }
 
   /** @internal */
@@ -99,11 +104,18 @@ export class HashPool {
     this.streams.delete(id);
   }
 
+  private streamOf(id: number): StreamState {
+    const stream = this.streams.get(id);
+    if (!stream) throw new Error(`hash stream ${id} has ended`);
+    if (stream.failure) throw stream.failure;
+    return stream;
+  }
+
   private startWorker(): Worker {
     const worker = new Worker(this.url, { smol: true });
     worker.unref();
     worker.onmessage = (event: MessageEvent) => this.receive(event.data);
-    worker.onerror = (event: ErrorEvent) => this.fail(new Error(`hashing worker failed: ${event.message}`));
+    worker.onerror = (event: ErrorEvent) => this.workerFailed(new Error(`hashing worker failed: ${event.message}`));
     return worker;
   }
 
@@ -121,13 +133,30 @@ export class HashPool {
     stream.finish?.resolve({ md5: message.md5!, sha256: message.sha256! });
   }
 
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const stream of this.streams.values()) {
-      stream.finish?.reject(error);
+  /**
+   * Fails every open stream, since a Worker that threw may have lost the state of any stream it
+   * held, and lets the next open() start new Workers, so one failure does not stop all hashing.
+   */
+  private workerFailed(error: Error): void {
+    this.stopWorkers();
+    this.failStreams(error);
+  }
+
+  private stopWorkers(): void {
+    for (const worker of this.workers) worker.terminate();
+    this.workers = [];
+  }
+
+  /** Marks every open stream failed and wakes it; a stream waiting for its digests is ended. */
+  private failStreams(error: Error): void {
+    for (const [id, stream] of this.streams) {
+      stream.failure = error;
       stream.wake?.();
+      if (stream.finish) {
+        stream.finish.reject(error);
+        this.streams.delete(id);
+      }
     }
-    this.streams.clear();
   }
 }
 

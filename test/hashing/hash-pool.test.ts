@@ -49,4 +49,21 @@ describe("hash pool", () => {
     await expect(digest).rejects.toThrow("the hashing pool was closed");
     expect(() => pool.open()).toThrow("the hashing pool was closed");
   });
+
+  test("failed Worker fails its streams and the pool starts new ones", async () => {
+    const pool = new HashPool(1);
+    try {
+      const before = pool.open();
+      await before.update(new Uint8Array([1]));
+      // A chunk for a stream id the Worker never opened makes its code throw.
+      (pool as unknown as { workers: Worker[] }).workers[0]!.postMessage({ id: 999_999, chunk: new Uint8Array(1) });
+      await expect(before.digest()).rejects.toThrow("hashing worker failed");
+
+      const after = pool.open();
+      await after.update(new Uint8Array([2, 3]));
+      expect(await after.digest()).toEqual(digestsOf(new Uint8Array([2, 3])));
+    } finally {
+      pool.close();
+    }
+  });
 });
