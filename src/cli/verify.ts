@@ -2,6 +2,7 @@
 import { QueueClient } from "../client/queue-client.ts";
 import { locatorFor, parseReference } from "../download/reference.ts";
 import { verifyFile } from "../download/verify-file.ts";
+import { UsageError } from "../shared/errors.ts";
 import { createProgress, progressModeFor } from "../shared/progress.ts";
 import { defineArtifactCommand } from "./command.ts";
 import { queueConfigOf } from "./options.ts";
@@ -22,6 +23,11 @@ export default defineArtifactCommand({
   async run({ args, logger }) {
     const { reference, rest } = parseReference(args._, { latest: args.latest, url: args.url }, ["FILE"]);
     const file = rest[0]!;
+    if (file === "-") {
+      throw new UsageError("verify checks a file on disk, and - (standard input) is not supported", {
+        hint: "save the stream to a file first, or fetch it with artifact download, which verifies what it writes",
+      });
+    }
     const retryPolicy = retryPolicyOf(args);
     const queue = new QueueClient({ ...queueConfigOf(args), retryPolicy, logger, requestTimeoutMs: idleTimeoutMsOf(args) });
 

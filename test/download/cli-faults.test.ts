@@ -533,6 +533,13 @@ describeEachBackend("download command faults", (backend) => {
     expect(result.stderr).toContain(`cannot read ${path} (ENOENT)`);
   });
 
+  test("verify of standard input exits 64 before any request", async () => {
+    const result = await runArtifact(["verify", task.taskId, "0", "public/plain.bin", "-"], { ...task.env, TASKCLUSTER_ROOT_URL: "http://127.0.0.1:9" });
+
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain("verify checks a file on disk, and - (standard input) is not supported");
+  });
+
   test("--url with a queue URL downloads", async () => {
     const url = `${serve.rootUrl}/api/queue/v1/task/${task.taskId}/runs/0/artifacts/public%2Fplain.bin`;
     const result = await download(["--url", url, "-o", output("by-url.out")]);
