@@ -1,4 +1,5 @@
 /** Object operations: PutObject, GetObject, HeadObject and DeleteObject. */
+import { statSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
 import { declaredPayloadLength, receiveSmallBody } from "./body.ts";
@@ -57,12 +58,29 @@ export async function getObject(state: StoreState, s3: S3Request): Promise<Respo
   const status = range ? 206 : 200;
   if (s3.request.method === "HEAD" || end === start) return new Response(null, { status, headers });
 
+  logShortFile(state, s3, path, record);
   // A file body is the only kind Bun.serve 1.4 sends with Content-Length (by sendfile): it drops
   // a Content-Length set for a ReadableStream body. It also adds `content-disposition:
   // filename="<file name>"` when the object has none.
   // NOTE: Bun opens the path only when it sends, so a PUT of the same key in between can send
   // the new version's bytes under the old version's headers.
   return new Response(Bun.file(path).slice(headerBytes + start, headerBytes + end), { status, headers });
+}
+
+/**
+ * Logs an object whose file is shorter than its record: bytes on disk were lost, and the client
+ * receives a short body, which it reports as a length mismatch at storage.
+ */
+function logShortFile(state: StoreState, s3: S3Request, path: string, record: ObjectRecord): void {
+  const fileBytes = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  if (fileBytes >= headerBytes + record.size) return;
+  state.logger.log("store.object-truncated", {
+    bucket: s3.bucket,
+    key: s3.key,
+    size: record.size,
+    bytesOnDisk: Math.max(0, fileBytes - headerBytes),
+    requestId: s3.requestId,
+  });
 }
 
 /** Returns true for a 304; throws 412 PreconditionFailed when If-Match names another ETag. */

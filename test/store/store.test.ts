@@ -4,11 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, createHmac, randomBytes } from "node:crypto";
+import { truncateSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import aws4 from "aws4";
 import { openStore } from "../../src/store/index.ts";
+import { StoreLayout } from "../../src/store/layout.ts";
+import { headerBytes } from "../../src/store/object-file.ts";
 import { amzDate, memoryLogger, signedFetch, startStore, type RunningStore } from "./support.ts";
 
 let store: RunningStore;
@@ -133,6 +136,23 @@ describe("durability", () => {
     expect(await errorCodeOf(response)).toBe("400 XAmzContentSHA256Mismatch");
     expect(sha256Hex(new Uint8Array(await (await signedFetch(store, "GET", `/${store.bucket}/${key}`)).arrayBuffer()))).toBe(sha256Hex(body));
     expect(await readdir(join(store.dataDir, "store", "tmp"))).toEqual([]);
+  });
+
+  test("object file shorter than its record is logged", async () => {
+    const logger = memoryLogger();
+    const short = await startStore({ logger });
+    try {
+      const key = "durability/short.bin";
+      const body = randomBytes(100_000);
+      expect((await signedFetch(short, "PUT", `/${short.bucket}/${key}`, { body })).status).toBe(200);
+      truncateSync(new StoreLayout(short.dataDir).objectFile(short.bucket, key), headerBytes + 1000);
+
+      const response = await signedFetch(short, "GET", `/${short.bucket}/${key}`);
+      expect((await response.arrayBuffer()).byteLength).toBe(1000);
+      expect(logger.events).toContain("store.object-truncated");
+    } finally {
+      await short.stop();
+    }
   });
 
   test("Content-MD5 mismatch: BadDigest", async () => {
