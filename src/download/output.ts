@@ -9,6 +9,7 @@ import { closeSync, fdatasync, fsyncSync, ftruncateSync, openSync, renameSync, u
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { OutputFileError } from "../shared/errors.ts";
+import { BackgroundFlush } from "../shared/background-flush.ts";
 import { onExitSignal } from "../shared/exit-signals.ts";
 import { checkOutputPath, outputError, resolveOutputPath, stagingError } from "./output-path.ts";
 import { copyToStreamTarget } from "./stream-target.ts";
@@ -19,7 +20,7 @@ export interface OutputSink {
   /** Bytes written since the last restart. */
   readonly bytesWritten: number;
   write(chunk: Uint8Array): Promise<void>;
-  /** For a file output whose bytes another thread may write: the temporary file, and how to report its errors. */
+  /** Temporary file and error mapping of a file output, for another thread that writes its bytes. */
   readonly handOff?: OutputHandOff;
   /** Returns whether the bytes written so far can be discarded to start again from byte 0. */
   canRestart(): boolean;
@@ -55,21 +56,12 @@ export function openFileOutput(outputPath: string): FileOutput {
   return new FileOutput(path, temporaryPath, fd, streamTarget);
 }
 
-/**
- * Bytes written between flushes started in the background. Without them the kernel keeps up to a
- * tenth of memory dirty, and the fsync before the rename would then write it all while the
- * download waits: 0.5 s for 1 GiB on the test machine.
- */
-const writebackStepBytes = 64 * 1024 * 1024;
-
 export class FileOutput implements OutputSink {
   bytesWritten = 0;
   private fd: number | undefined;
-  /** The background flush in progress, and the length written when it started. */
-  private writeback: Promise<void> | undefined;
-  private writebackError: Error | undefined;
-  private flushedUpTo = 0;
+  private readonly flush: BackgroundFlush;
   private readonly stopWatchingSignals: () => void;
+  readonly handOff: OutputHandOff;
 
   constructor(
     readonly path: string,
@@ -79,22 +71,20 @@ export class FileOutput implements OutputSink {
     readonly streamTarget = false,
   ) {
     this.fd = fd;
+    this.flush = new BackgroundFlush(() => datasync(fd));
     this.stopWatchingSignals = onExitSignal(() => this.discard());
+    this.handOff = {
+      temporaryPath,
+      wrote: (count) => {
+        this.bytesWritten += count;
+        this.flush.wrote(count);
+      },
+      failure: (error) => this.temporaryFileError(error),
+    };
   }
 
   get description(): string {
     return this.path;
-  }
-
-  get handOff(): OutputHandOff {
-    return {
-      temporaryPath: this.temporaryPath,
-      wrote: (count) => {
-        this.bytesWritten += count;
-        this.startWriteback();
-      },
-      failure: (error) => this.temporaryFileError(error),
-    };
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -106,23 +96,7 @@ export class FileOutput implements OutputSink {
     } catch (error) {
       throw this.temporaryFileError(error);
     }
-    this.startWriteback();
-  }
-
-  /** Starts an fdatasync on the thread pool once enough bytes were written since the last one. */
-  private startWriteback(): void {
-    if (this.writeback || this.bytesWritten - this.flushedUpTo < writebackStepBytes) return;
-
-    this.flushedUpTo = this.bytesWritten;
-    const fd = this.openFd();
-    // Linux reports a write-back error to one sync call per descriptor, so the error is kept for commit().
-    this.writeback = new Promise<void>((resolve) =>
-      fdatasync(fd, (error) => {
-        this.writebackError ??= error ?? undefined;
-        this.writeback = undefined;
-        resolve();
-      }),
-    );
+    this.flush.wrote(chunk.length);
   }
 
   canRestart(): boolean {
@@ -132,13 +106,12 @@ export class FileOutput implements OutputSink {
   restart(): void {
     ftruncateSync(this.openFd(), 0);
     this.bytesWritten = 0;
-    this.flushedUpTo = 0;
+    this.flush.restart();
   }
 
   async commit(): Promise<void> {
     try {
-      await this.writeback;
-      if (this.writebackError) throw this.writebackError;
+      await this.flush.finish();
       fsyncSync(this.openFd());
       closeSync(this.openFd());
       this.fd = undefined;
@@ -188,6 +161,13 @@ export class FileOutput implements OutputSink {
     if (this.fd === undefined) throw new Error(`temporary file ${this.temporaryPath} is already closed`);
     return this.fd;
   }
+}
+
+/** Runs an fdatasync of `fd` on the thread pool. */
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fdatasync(fd, (error) => (error ? reject(error) : resolve()));
+  });
 }
 
 /** Makes the rename itself durable. */

@@ -101,8 +101,8 @@ export class TransferState {
   }
 
   /**
-   * A large identity download to a file is written and hashed in one Worker; a gzip download
-   * decodes on this thread and writes the decoded bytes itself.
+   * Returns the transfer meter. A large identity download to a file is written and hashed in one
+   * Worker. A gzip download decodes on this thread, so it writes the decoded bytes itself.
    */
   private transferMeter(): StreamMeter {
     const handOff = this.output.handOff;

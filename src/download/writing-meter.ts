@@ -30,7 +30,7 @@ function writingMeterMain(): void {
       hasher.update(chunk);
       scope.postMessage({ done: true });
     } else if (message.digest) {
-      scope.postMessage({ answer: hasher.copy().digest("hex") });
+      scope.postMessage({ reply: hasher.copy().digest("hex") });
     } else if (message.reset) {
       fs.ftruncateSync(fd!, 0);
       position = 0;
@@ -38,7 +38,7 @@ function writingMeterMain(): void {
     } else if (message.close) {
       if (fd !== undefined) fs.closeSync(fd);
       fd = undefined;
-      scope.postMessage({ answer: "closed" });
+      scope.postMessage({ reply: "closed" });
     }
   };
 

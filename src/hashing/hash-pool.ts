@@ -5,8 +5,9 @@
  * stream id. The pool starts its Workers on first use: a server that never receives a large body
  * starts none.
  */
+import { startSmallWorker, transferableChunk, workerUrlOf } from "./chunk-worker.ts";
 
-/** Runs in a Worker, started from its source text; it must use no imports or outer names. */
+/** Runs in a Worker, started from its source text, so it must use no imports or outer names. */
 function hashPoolWorkerMain(): void {
   const scope = globalThis as unknown as { onmessage: (event: MessageEvent) => void; postMessage: (message: unknown) => void };
   const streams = new Map<number, { md5: Bun.CryptoHasher; sha256: Bun.CryptoHasher }>();
@@ -58,7 +59,7 @@ export class HashPool {
   private closed: Error | undefined;
 
   constructor(private readonly size: number) {
-    this.url = URL.createObjectURL(new Blob([`(${hashPoolWorkerMain.toString()})();`], { type: "text/javascript" }));
+    this.url = workerUrlOf(hashPoolWorkerMain);
   }
 
   /** Starts hashing a new stream; call digest() or drop() on it once. */
@@ -112,7 +113,7 @@ export class HashPool {
   }
 
   private startWorker(): Worker {
-    const worker = new Worker(this.url, { smol: true });
+    const worker = startSmallWorker(this.url);
     worker.unref();
     worker.onmessage = (event: MessageEvent) => this.receive(event.data);
     worker.onerror = (event: ErrorEvent) => this.workerFailed(new Error(`hashing worker failed: ${event.message}`));
@@ -169,11 +170,11 @@ export class PooledStream {
   ) {}
 
   /**
-   * Hands `chunk` over and waits while too many are queued. A chunk that fills its whole buffer
-   * has the buffer transferred, so the caller must be done with it; a view is copied first.
+   * Hands `chunk` over and waits while too many are queued. The Worker takes the buffer of a chunk
+   * that fills it, so the caller must be done with such a chunk (see transferableChunk).
    */
   async update(chunk: Uint8Array): Promise<void> {
-    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk);
+    const owned = transferableChunk(chunk);
     this.worker.postMessage({ id: this.id, chunk: owned }, [owned.buffer as ArrayBuffer]);
     await this.pool.sent(this.id);
   }

@@ -13,7 +13,7 @@ function sha256WorkerMain(): void {
   scope.onmessage = (event: MessageEvent) => {
     const message = event.data as { chunk?: Uint8Array; digest?: boolean; reset?: boolean };
     if (message.digest) {
-      scope.postMessage({ answer: hasher.copy().digest("hex") });
+      scope.postMessage({ reply: hasher.copy().digest("hex") });
       return;
     }
     if (message.reset) {

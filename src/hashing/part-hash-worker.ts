@@ -27,7 +27,7 @@ function partHashWorkerMain(): void {
     }
     if (message.finish) {
       if (filled > 0 || parts.length === 0) closePart();
-      scope.postMessage({ answer: parts });
+      scope.postMessage({ reply: parts });
       return;
     }
 

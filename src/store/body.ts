@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { HashPool, PooledStream } from "../hashing/hash-pool.ts";
-import { noteWritten, type TempFile } from "./object-file.ts";
+import type { TempFile } from "./object-file.ts";
 import type { Payload } from "./auth.ts";
 import { AwsChunkedDecoder } from "./aws-chunked.ts";
 import { badRequest, StoreError } from "./s3-error.ts";
@@ -143,7 +143,7 @@ export function fileSink(file: TempFile, startPosition: number): BodySink {
       written += bytesWritten;
       position += bytesWritten;
     }
-    noteWritten(file, chunk.length);
+    file.flush.wrote(chunk.length);
   };
 }
 

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { open, readdir, type FileHandle } from "node:fs/promises";
 import type { StoreState } from "./context.ts";
-import { headerBytes, noteWritten, readRecord, writeHeader, type ObjectRecord, type PartRecord, type TempFile } from "./object-file.ts";
+import { headerBytes, readRecord, writeHeader, type ObjectRecord, type PartRecord, type TempFile } from "./object-file.ts";
 import type { ObjectHeaders } from "./object-headers.ts";
 
 const copyBufferBytes = 1024 * 1024;
@@ -86,7 +86,7 @@ async function copyData(
     const writing = writeAll(target.handle, chunk, targetStart + copied);
     sha256.update(chunk);
     await writing;
-    noteWritten(target, chunk.length);
+    target.flush.wrote(chunk.length);
     copied = end;
   }
   return targetStart + copied;

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fsync, openSync, readSync, renameSync } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { BackgroundFlush } from "../shared/background-flush.ts";
 import { badRequest } from "./s3-error.ts";
 
 export const headerBytes = 8192;
@@ -44,36 +45,7 @@ export interface PartRecord {
 export interface TempFile {
   path: string;
   handle: FileHandle;
-  /** Data bytes written so far, and how many of them a background flush already covers. */
-  written: number;
-  flushedUpTo: number;
-  writeback?: Promise<void>;
-  writebackError?: Error;
-}
-
-/**
- * Bytes written between flushes started in the background. Without them a large object would
- * stay dirty in the page cache until its fsync, which then writes it all while the request
- * waits: about 0.5 s per GiB on the test machine.
- */
-const writebackStepBytes = 64 * 1024 * 1024;
-
-/** Counts `count` written bytes and starts an fdatasync in the thread pool once enough piled up. */
-export function noteWritten(file: TempFile, count: number): void {
-  file.written += count;
-  if (file.writeback || file.written - file.flushedUpTo < writebackStepBytes) return;
-
-  file.flushedUpTo = file.written;
-  // Linux reports a write-back error to one sync call per descriptor, so commitFile() gets it from here.
-  file.writeback = file.handle.datasync().then(
-    () => {
-      file.writeback = undefined;
-    },
-    (error: Error) => {
-      file.writebackError ??= error;
-      file.writeback = undefined;
-    },
-  );
+  flush: BackgroundFlush;
 }
 
 /** Throws MetadataTooLarge when the record cannot fit the header. */
@@ -90,7 +62,7 @@ export function encodeHeader(record: object): Uint8Array {
 export async function createTempFile(tmpDir: string): Promise<TempFile> {
   const path = join(tmpDir, randomBytes(16).toString("hex"));
   const handle = await open(path, "wx", 0o600);
-  return { path, handle, written: 0, flushedUpTo: 0 };
+  return { path, handle, flush: new BackgroundFlush(() => handle.datasync()) };
 }
 
 export async function writeHeader(file: TempFile, record: object): Promise<void> {
@@ -100,8 +72,7 @@ export async function writeHeader(file: TempFile, record: object): Promise<void>
 
 /** Makes the temporary file durable and moves it to `finalPath`, replacing any previous file. */
 export async function commitFile(file: TempFile, finalPath: string): Promise<void> {
-  await file.writeback;
-  if (file.writebackError) throw file.writebackError;
+  await file.flush.finish();
   await file.handle.sync();
   await file.handle.close();
   renameSync(file.path, finalPath);
@@ -110,7 +81,7 @@ export async function commitFile(file: TempFile, finalPath: string): Promise<voi
 
 /** Removes a temporary file that will not be committed. */
 export async function discardTempFile(file: TempFile): Promise<void> {
-  await file.writeback;
+  await file.flush.settle();
   await file.handle.close().catch(() => undefined);
   await unlink(file.path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;
