@@ -11,7 +11,7 @@ export interface StoreState {
   now: () => Date;
   /** Multipart uploads being completed or aborted, so each happens at most once at a time. */
   busyUploads: Set<string>;
-  /** Hashes bodies of at least `pooledHashMinBytes` off the event loop. */
+  /** Workers that hash bodies of at least `pooledHashMinBytes` off the event loop. */
   hashPool: HashPool;
 }
 

@@ -12,14 +12,14 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-const tagged = (error: unknown) => new Error(`output failed: ${(error as NodeJS.ErrnoException).code}`);
+const outputErrorOf = (error: unknown) => new Error(`output failed: ${(error as NodeJS.ErrnoException).code}`);
 
 describe("writing meter", () => {
   test("writes and hashes every chunk in order", async () => {
     const path = join(temp, "ordered.partial");
     writeFileSync(path, "");
     const bytes = randomBytes(5 * 1024 * 1024 + 3);
-    const meter = new WritingMeter(path, tagged);
+    const meter = new WritingMeter(path, outputErrorOf);
     try {
       for (let offset = 0; offset < bytes.length; offset += 100_000) await meter.update(new Uint8Array(bytes.subarray(offset, offset + 100_000)));
       expect(await meter.sha256()).toBe(sha256(bytes));
@@ -30,10 +30,10 @@ describe("writing meter", () => {
     }
   });
 
-  test("reset truncates after the chunks before it", async () => {
+  test("reset truncates after earlier chunks", async () => {
     const path = join(temp, "restarted.partial");
     writeFileSync(path, "");
-    const meter = new WritingMeter(path, tagged);
+    const meter = new WritingMeter(path, outputErrorOf);
     try {
       await meter.update(new Uint8Array(randomBytes(300_000)));
       meter.reset();
@@ -45,8 +45,8 @@ describe("writing meter", () => {
     }
   });
 
-  test("file that cannot be opened fails with the output's error", async () => {
-    const meter = new WritingMeter(join(temp, "missing-folder", "file.partial"), tagged);
+  test("unopenable file gives output error", async () => {
+    const meter = new WritingMeter(join(temp, "missing-folder", "file.partial"), outputErrorOf);
     try {
       await meter.update(new Uint8Array(10)).catch(() => undefined);
       await expect(meter.sha256()).rejects.toThrow("output failed: ENOENT");

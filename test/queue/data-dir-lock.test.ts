@@ -15,7 +15,7 @@ function startQueue() {
   return startQueueServer({ host: "127.0.0.1", port: 0, dataDir, logger: { log: () => {} } });
 }
 
-test("second serve on one data directory exits 69 and names it", async () => {
+test("second serve on data dir exits 69", async () => {
   const first = await startQueue();
   try {
     const second = Bun.spawnSync([process.execPath, main, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir], {

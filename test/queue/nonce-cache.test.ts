@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { NonceCache } from "../../src/queue/auth/nonce-cache.ts";
 
-test("nonce is accepted once per client and timestamp", () => {
+test("nonce accepted once per client", () => {
   const cache = new NonceCache(60);
 
   expect(cache.remember("root", 1000, "abc", 1000)).toBe(true);

@@ -23,7 +23,7 @@ export class NonceCache {
     return true;
   }
 
-  /** Nonces kept, for tests and metrics. */
+  /** Number of nonces kept. */
   get size(): number {
     let count = 0;
     for (const seen of this.byTimestamp.values()) count += seen.size;
