@@ -5,6 +5,7 @@
  */
 import type { SignedRequest } from "../client/types.ts";
 import { IdleTimer } from "../download/idle-timer.ts";
+import { fileSliceStream, SliceReadError } from "./slice-stream.ts";
 import { networkError, storageErrorOf, StorageRequestError, StorageTimeoutError } from "./storage-error.ts";
 
 export interface BodySlice {
@@ -31,13 +32,17 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
   }
 
   const timer = options.idleTimeoutMs === undefined ? undefined : new IdleTimer(options.idleTimeoutMs);
+  // Each chunk that fetch requests restarts the timer, so a connection that stops taking bytes times out.
+  const finished = new AbortController();
+  const stream = fileSliceStream(body.path, body.start, body.end, { onChunk: () => timer?.arm(), signal: finished.signal });
   timer?.arm();
   try {
-    return await sendWithin(request.url, request.method, headers, body, what, options.fetch ?? fetch, timer);
+    return await sendWithin(request.url, request.method, headers, stream, what, options.fetch ?? fetch, timer);
   } catch (error) {
     if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs);
     throw error;
   } finally {
+    finished.abort();
     timer?.pause();
   }
 }
@@ -46,7 +51,7 @@ async function sendWithin(
   url: string,
   method: string,
   headers: Record<string, string>,
-  body: BodySlice,
+  body: ReadableStream<Uint8Array>,
   what: string,
   fetchImpl: typeof fetch,
   timer: IdleTimer | undefined,
@@ -58,11 +63,15 @@ async function sendWithin(
       headers,
       // A stream with the signed content-length: a Blob body would make fetch add a Content-Type
       // that was not signed (Bun 1.4.5), and measured no faster.
-      body: bodyStream(body, timer),
+      // NOTE: fetch and the kernel hold about 5 MiB beyond the last chunk requested. On a link
+      // slower than about 100 KiB/s, sending those last bytes can outlast the default 60 s and
+      // fail the attempt.
+      body,
       redirect: "manual",
       signal: timer?.signal,
     });
   } catch (error) {
+    if (error instanceof SliceReadError) throw error;
     throw networkError(error, what);
   }
   timer?.arm();
@@ -80,29 +89,6 @@ async function sendWithin(
   const etag = response.headers.get("etag");
   if (!etag) throw new StorageRequestError(`${what} returned 200 without an ETag`, 200, undefined, undefined, "retry");
   return etag;
-}
-
-/**
- * Returns the slice as a stream. With a timer, each chunk that fetch takes restarts the timer,
- * so a connection that stops accepting bytes, or stops before its response, times out.
- * NOTE: progress is seen where fetch takes a chunk (512 KiB from Bun 1.4.5's file stream), and fetch
- * and the kernel buffer a few MiB beyond that. On a link slower than about 100 KiB/s, sending those
- * last buffered bytes can outlast the default 60 s and fail the attempt.
- */
-function bodyStream(body: BodySlice, timer: IdleTimer | undefined): ReadableStream<Uint8Array> {
-  const file = Bun.file(body.path).slice(body.start, body.end).stream();
-  if (!timer) return file;
-
-  const reader = file.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      timer.arm();
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
 }
 
 function lowercaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -6,12 +6,13 @@
  */
 import { stat } from "node:fs/promises";
 import type { SignedRequest } from "../client/types.ts";
-import { ArtifactError, AuthError, DataError, UnavailableError } from "../shared/errors.ts";
+import { ArtifactError, AuthError, DataError, InputFileError, UnavailableError } from "../shared/errors.ts";
 import { backoffDelayMs, type RetryPolicy } from "../shared/retry.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ProgressReporter } from "../shared/progress.ts";
 import { hashFileRange } from "../hashing/hash-file.ts";
 import { sendSigned } from "./send.ts";
+import { SliceReadError } from "./slice-stream.ts";
 import { StorageRequestError, StorageTimeoutError } from "./storage-error.ts";
 
 /** One request's share of the transfer file, with the SHA-256 the request was signed with. */
@@ -98,6 +99,7 @@ async function sendRange(options: TransferOptions, index: number, totalLength: n
       options.progress.advance(range.end - range.start);
       return etag;
     } catch (error) {
+      if (error instanceof SliceReadError) throw await readFailure(options, totalLength, error);
       if (!(error instanceof StorageRequestError)) throw error;
       if (error.remedy === "fail" || attempt > options.retryPolicy.retries) throw finalError(error, attempt);
 
@@ -111,14 +113,26 @@ async function sendRange(options: TransferOptions, index: number, totalLength: n
   }
 }
 
-/** Throws DataError (exit 65) when the file to send no longer has the length that was hashed. */
+/**
+ * Throws DataError (exit 65) when the file to send no longer has the length that was hashed, and
+ * InputFileError (exit 66) when it is gone.
+ */
 async function checkInputSize(path: string, inputName: string, expected: number): Promise<void> {
-  const size = (await stat(path)).size;
+  const info = await stat(path).catch((error: unknown) => {
+    throw new InputFileError(`input ${inputName} was not found during the upload`, { hint: "upload it again once nothing deletes it", cause: error });
+  });
+  const size = info.size;
   if (size !== expected) {
     throw new DataError(`input ${inputName} changed after it was hashed (now ${size} bytes, hashed ${expected})`, {
       hint: "upload it again once nothing writes to it",
     });
   }
+}
+
+/** Returns the error for a failed read: the file changed (exit 65), is gone, or cannot be read (exit 66). */
+async function readFailure(options: TransferOptions, totalLength: number, error: SliceReadError): Promise<ArtifactError> {
+  await checkInputSize(options.path, options.inputName, totalLength);
+  return new InputFileError(`reading input ${options.inputName} failed: ${error.message}`, { hint: "check the disk and the file's permissions, then re-run the same command", cause: error });
 }
 
 async function checkRangeUnchanged(options: TransferOptions, range: ByteRange, index: number): Promise<void> {
