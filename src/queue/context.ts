@@ -9,6 +9,7 @@ import { EventTable } from "./db/events.ts";
 import { TaskTable } from "./db/tasks.ts";
 import { EventNotifier } from "./events/notifier.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
+import type { StoredObjectReader } from "../store/stored-object.ts";
 
 export interface QueueSettings {
   /** Validity of the presigned GET in a getArtifact redirect, in seconds. */
@@ -36,10 +37,10 @@ export class QueueContext {
   /** Serializes createArtifact and completeArtifact per artifact within this process. */
   readonly artifactLocks = new KeyedMutex();
   /**
-   * Returns the SHA-256 the built-in store recorded when it assembled a multipart object; set only
-   * when the built-in store runs in this process, never for an external S3 endpoint.
+   * Reader of the built-in store's object records, used in place of a HEAD and of reading a
+   * multipart object back. Set only when the built-in store runs in this process.
    */
-  assembledSha256: ((objectKey: string) => Promise<string | undefined>) | undefined;
+  storedObjects: StoredObjectReader | undefined;
 
   constructor(
     readonly db: Database,

@@ -31,7 +31,7 @@ describeEachBackend("completion hash check", (start) => {
   });
 
   const path = (taskId: string, name: string) => `/task/${taskId}/runs/0/artifacts/${encodeURIComponent(name)}`;
-  const builtIn = () => queue.server.context.assembledSha256 !== undefined;
+  const builtIn = () => queue.server.context.storedObjects !== undefined;
 
   /** Uploads every part of `body` and completes; returns the completion's status and message. */
   async function uploadParts(taskId: string, name: string, body: Record<string, unknown>, chunks: Uint8Array[]) {
@@ -55,7 +55,7 @@ describeEachBackend("completion hash check", (start) => {
     expect(getObjectCalls).toBe(builtIn() ? 0 : 1);
     if (builtIn()) {
       const record = queue.server.context.artifacts.get(taskId, 0, "public/match.bin")!;
-      expect(await queue.server.context.assembledSha256!(record.objectKey)).toBe(sha256Hex(content));
+      expect((await queue.server.context.storedObjects!.read(record.objectKey))?.assembledSha256).toBe(sha256Hex(content));
     }
   });
 

@@ -44,7 +44,7 @@ export async function transferHashMismatch(context: QueueContext, record: Artifa
   // back would hash the same bytes through the same code, so the recorded value is as good a
   // check and saves a read of the whole object. An external S3 endpoint offers no such value,
   // because a header it sent could come from anyone, so its object is read.
-  const assembled = await context.assembledSha256?.(record.objectKey);
+  const assembled = (await context.storedObjects?.read(record.objectKey))?.assembledSha256;
   if (assembled !== undefined) return sha256Mismatch(assembled, record);
   return readTransferHashMismatch(context, record);
 }
