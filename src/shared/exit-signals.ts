@@ -4,6 +4,7 @@
  * action no longer ends the process, so the handler exits itself with 128 + the signal number, the
  * code a shell reports for a process the signal killed.
  */
+import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 
 export const exitSignals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -16,7 +17,32 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 }
 
 /**
- * Runs `cleanUp` and exits with the signal's code when one of the exit signals arrives.
+ * Returns the exit signals this process was started with set to be ignored, as `nohup` does with
+ * SIGHUP and a non-interactive shell does with SIGINT for `cmd &`. They are read from Linux's
+ * /proc/self/status. Elsewhere the set is empty.
+ */
+export function ignoredExitSignals(status: string | undefined = readOwnStatus()): Set<ExitSignal> {
+  const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(status ?? "")?.[1];
+  if (mask === undefined) return new Set();
+
+  const bits = BigInt(`0x${mask}`);
+  return new Set(exitSignals.filter((signal) => (bits >> BigInt(constants.signals[signal] - 1)) & 1n));
+}
+
+function readOwnStatus(): string | undefined {
+  try {
+    return readFileSync("/proc/self/status", "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read once, before this module installs any handler, which would change the dispositions. */
+let ignoredAtStart: Set<ExitSignal> | undefined;
+
+/**
+ * Runs `cleanUp` and exits with the signal's code when one of the exit signals arrives. A signal
+ * the process was started with ignored stays ignored, because the caller asked for that.
  * Returns a function that removes the handlers again.
  */
 export function onExitSignal(cleanUp: () => void): () => void {
@@ -27,8 +53,11 @@ export function onExitSignal(cleanUp: () => void): () => void {
       process.exit(signalExitCode(signal));
     }
   };
-  for (const signal of exitSignals) process.on(signal, handler);
+  ignoredAtStart ??= ignoredExitSignals();
+  const watched = exitSignals.filter((signal) => !ignoredAtStart!.has(signal));
+
+  for (const signal of watched) process.on(signal, handler);
   return () => {
-    for (const signal of exitSignals) process.off(signal, handler);
+    for (const signal of watched) process.off(signal, handler);
   };
 }
