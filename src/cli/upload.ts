@@ -20,7 +20,7 @@ export default defineArtifactCommand({
     gzip: { type: "boolean", description: "Compress with gzip before sending (Content-Encoding: gzip)" },
     "content-type": { type: "string", description: "Media type (default: from the file name, else application/octet-stream)" },
     expires: { type: "string", description: "Expiry: a duration such as 30d, 12h, 90m, or a date (default: the task's expiry)" },
-    multipart: { type: "boolean", description: "Always upload in parts" },
+    multipart: { type: "boolean", description: "Always upload in parts (an empty input still goes in one PUT)" },
     "single-part": { type: "boolean", description: "Always upload with one PUT (at most 5 GiB)" },
     "multipart-threshold": { type: "string", description: "In automatic mode, sizes above this go in parts (bytes or K/M/G; default 64MiB)" },
     "part-size": { type: "string", description: "Part size, 5MiB to 5GiB (bytes or K/M/G; default: from the size, at most 10,000 parts)" },
@@ -28,7 +28,7 @@ export default defineArtifactCommand({
     ...retryArgs,
     "idle-timeout": {
       type: "string",
-      description: `Seconds a storage request may go without taking a body byte or returning a response before the attempt fails and is retried (default ${defaultUploadIdleTimeoutMs / 1000})`,
+      description: `Seconds a storage request may go without taking a body byte or returning a response before the attempt fails and is retried; once the whole body is handed over, 4 s per buffered MiB are added (default ${defaultUploadIdleTimeoutMs / 1000})`,
     },
   },
   async run({ args, logger }) {
@@ -47,7 +47,7 @@ export default defineArtifactCommand({
     const retryPolicy = retryPolicyOf(args);
     const idleTimeoutMs = args["idle-timeout"] === undefined ? defaultUploadIdleTimeoutMs : idleTimeoutMsOf(args);
     const config = queueConfigOf(args);
-    const queue = new QueueClient({ rootUrl: config.rootUrl, credentials: config.credentials, logger, retryPolicy });
+    const queue = new QueueClient({ rootUrl: config.rootUrl, credentials: config.credentials, logger, retryPolicy, requestTimeoutMs: idleTimeoutMs });
 
     const summary = await uploadArtifact(
       {

@@ -89,8 +89,9 @@ export class QueueClient {
     return this.requestJson("POST", artifactPath(taskId, runId, name), body);
   }
 
-  async completeArtifact(taskId: string, runId: number, name: string, body: CompleteArtifactRequest): Promise<void> {
-    await this.request("PUT", artifactPath(taskId, runId, name), body);
+  /** `timeoutMs` replaces the client's request timeout, since completion can read the whole object. */
+  async completeArtifact(taskId: string, runId: number, name: string, body: CompleteArtifactRequest, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.send("PUT", this.apiUrl(artifactPath(taskId, runId, name)), body, true, options.timeoutMs ?? this.requestTimeoutMs);
   }
 
   listArtifacts(taskId: string, runId: number | "latest", query: { limit?: number; continuationToken?: string } = {}): Promise<ArtifactList> {
@@ -134,7 +135,7 @@ export class QueueClient {
   }
 
   /** Sends one API request with retries on 5xx and network errors; throws a typed error on any other failure. */
-  private async send(method: string, url: URL, body: unknown, sign = true): Promise<Response> {
+  private async send(method: string, url: URL, body: unknown, sign = true, timeoutMs = this.requestTimeoutMs): Promise<Response> {
     const response = await withRetries(
       async () => {
         const headers: Record<string, string> = { accept: "application/json" };
@@ -146,9 +147,11 @@ export class QueueClient {
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
           redirect: "manual",
-          signal: this.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(this.requestTimeoutMs),
+          signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
         }).catch((error: unknown) => {
-          throw timedOut(error) ? new Error(`no response within ${this.requestTimeoutMs! / 1000} s (timed out)`) : error;
+          if (!timedOut(error)) throw error;
+          // Without a timeout of its own, the request can still end on Bun's own fetch timeout.
+          throw new Error(timeoutMs === undefined ? "no response (timed out)" : `no response within ${timeoutMs / 1000} s (timed out)`);
         });
         if (answer.status >= 500) throw await apiErrorOf(answer, method, url);
         return answer;

@@ -16,13 +16,13 @@ export class IdleTimer {
     return this.controller.signal;
   }
 
-  /** Starts (or starts again) the wait for the next bytes. */
-  arm(): void {
+  /** Starts (or starts again) the wait for the next bytes. `timeoutMs` replaces the usual wait for this one time. */
+  arm(timeoutMs: number = this.timeoutMs): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.fired = true;
-      this.controller.abort(new Error(`no bytes for ${this.timeoutMs} ms`));
-    }, this.timeoutMs);
+      this.controller.abort(new Error(`no bytes for ${timeoutMs} ms`));
+    }, timeoutMs);
   }
 
   /** Stops the clock while received bytes are processed, and for good once the response ended. */

@@ -27,6 +27,24 @@ export function artifactNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** S3's limit on an object key, in bytes. */
+const maxObjectKeyBytes = 1024;
+
+/**
+ * Throws a UsageError (exit 64) when the object key `<taskId>/<runId>/<name>` is over S3's limit,
+ * so an upload fails before it hashes the input. A queue that adds a prefix to its keys can still
+ * reject a name this check lets through.
+ */
+export function checkObjectKeyLength(taskId: string, runId: number, name: string): void {
+  const prefix = `${taskId}/${runId}/`;
+  const bytes = prefix.length + name.length;
+  if (bytes <= maxObjectKeyBytes) return;
+
+  throw new UsageError(`artifact name of ${name.length} characters makes the object key ${prefix}... ${bytes} bytes, over S3's limit of ${maxObjectKeyBytes}`, {
+    hint: `shorten the name to at most ${maxObjectKeyBytes - prefix.length} characters`,
+  });
+}
+
 /** Throws a UsageError (exit 64) naming the broken rule unless `name` is a valid artifact name. */
 export function checkArtifactName(name: string): void {
   const problem = artifactNameProblem(name);

@@ -77,6 +77,8 @@ export function isMultipart(transferLength: number, options: PlanOptions): boole
     refuseLargeSinglePart(transferLength);
     return false;
   }
+  // A part has at least one byte, so an empty transfer is one PUT even with --multipart.
+  if (transferLength === 0) return false;
   return options.mode === "multipart" || transferLength > options.multipartThreshold;
 }
 

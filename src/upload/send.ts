@@ -32,14 +32,25 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
   }
 
   const timer = options.idleTimeoutMs === undefined ? undefined : new IdleTimer(options.idleTimeoutMs);
-  // Each chunk that fetch requests restarts the timer, so a connection that stops taking bytes times out.
+  // Each chunk that fetch requests restarts the timer, so a connection that stops taking bytes
+  // times out. After the last chunk, the bytes still buffered get extra time to drain.
+  let drainMs: number | undefined;
+  let responded = false;
+  const onEnd = (): void => {
+    if (!timer || responded) return;
+    drainMs = timer.timeoutMs + drainAllowanceMs(length);
+    timer.arm(drainMs);
+  };
   const finished = new AbortController();
-  const stream = fileSliceStream(body.path, body.start, body.end, { onChunk: () => timer?.arm(), signal: finished.signal });
+  const stream = fileSliceStream(body.path, body.start, body.end, { onChunk: () => timer?.arm(), onEnd, signal: finished.signal });
   timer?.arm();
   try {
-    return await sendWithin(request.url, request.method, headers, stream, what, options.fetch ?? fetch, timer);
+    return await sendWithin(request.url, request.method, headers, stream, what, options.fetch ?? fetch, timer, () => {
+      responded = true;
+      drainMs = undefined;
+    });
   } catch (error) {
-    if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs);
+    if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs, drainMs);
     throw error;
   } finally {
     finished.abort();
@@ -55,6 +66,7 @@ async function sendWithin(
   what: string,
   fetchImpl: typeof fetch,
   timer: IdleTimer | undefined,
+  onResponse: () => void,
 ): Promise<string> {
   let response: Response;
   try {
@@ -63,9 +75,9 @@ async function sendWithin(
       headers,
       // A stream with the signed content-length: a Blob body would make fetch add a Content-Type
       // that was not signed (Bun 1.4.5), and measured no faster.
-      // NOTE: fetch and the kernel hold about 5 MiB beyond the last chunk requested. On a link
-      // slower than about 100 KiB/s, sending those last bytes can outlast the default 60 s and
-      // fail the attempt.
+      // NOTE: fetch and the kernel hold about 5 MiB beyond the last chunk requested, so progress
+      // through those bytes is not seen. A link slower than drainAllowanceMs allows for them
+      // (256 KiB/s) and the idle timeout together fails the attempt.
       body,
       redirect: "manual",
       signal: timer?.signal,
@@ -74,6 +86,7 @@ async function sendWithin(
     if (error instanceof SliceReadError) throw error;
     throw networkError(error, what);
   }
+  onResponse();
   timer?.arm();
 
   if (response.status >= 300 && response.status < 400) {
@@ -89,6 +102,20 @@ async function sendWithin(
   const etag = response.headers.get("etag");
   if (!etag) throw new StorageRequestError(`${what} returned 200 without an ETag`, 200, undefined, undefined, "retry");
   return etag;
+}
+
+/**
+ * Bytes that fetch and the kernel may hold once the last chunk was handed over: about 5 MiB was
+ * measured on loopback, so 8 MiB leaves a margin.
+ */
+const maxBufferedBytes = 8 * 1024 * 1024;
+
+/** The slowest rate at which buffered bytes are still expected to drain: 256 KiB/s, or 4 s per MiB. */
+const slowestDrainBytesPerSecond = 256 * 1024;
+
+/** Returns the time that the buffered end of a body of `length` bytes may take to reach storage. */
+export function drainAllowanceMs(length: number): number {
+  return Math.ceil((Math.min(length, maxBufferedBytes) / slowestDrainBytesPerSecond) * 1000);
 }
 
 function lowercaseKeys(headers: Record<string, string>): Record<string, string> {

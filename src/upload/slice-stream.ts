@@ -39,6 +39,8 @@ interface DirectController {
 export interface SliceStreamOptions {
   /** Runs before each read, so a caller can restart a timer whenever the consumer requests more. */
   onChunk?: () => void;
+  /** Runs once the last byte of the range was handed to the consumer. */
+  onEnd?: () => void;
   /**
    * Ends the reading once the request is over. Storage can respond before fetch sent the whole body
    * (an early error response), and would otherwise leave the reading to go on.
@@ -56,6 +58,7 @@ export function fileSliceStream(path: string, start: number, end: number, option
     async pull(controller: DirectController): Promise<void> {
       try {
         await copyRange({ path, start, end, controller, stopped, onChunk: options.onChunk ?? (() => {}) });
+        if (!stopped()) options.onEnd?.();
         controller.close();
       } catch (error) {
         controller.close(error);

@@ -59,10 +59,21 @@ export function networkError(error: unknown, what: string): StorageRequestError 
   return new StorageRequestError(`${what} failed: ${reason}`, undefined, undefined, undefined, "retry");
 }
 
-/** A request that neither had body bytes taken nor got a response for `timeoutMs`; retried. */
+/**
+ * A request that neither had body bytes taken nor got a response for `timeoutMs`, so it is
+ * retried. With `drainMs`, the whole body was handed over and that much time passed without a response.
+ */
 export class StorageTimeoutError extends StorageRequestError {
-  constructor(what: string, readonly timeoutMs: number) {
-    super(`${what} timed out: storage took no bytes and sent no response for ${timeoutMs / 1000} s`, undefined, undefined, undefined, "retry");
+  constructor(
+    what: string,
+    readonly timeoutMs: number,
+    drainMs?: number,
+  ) {
+    const reason =
+      drainMs === undefined
+        ? `storage took no bytes and sent no response for ${timeoutMs / 1000} s`
+        : `storage sent no response within ${drainMs / 1000} s of the last body bytes being handed over (${timeoutMs / 1000} s plus 4 s per buffered MiB)`;
+    super(`${what} timed out: ${reason}`, undefined, undefined, undefined, "retry");
     this.name = "StorageTimeoutError";
   }
 }

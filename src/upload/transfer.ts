@@ -104,10 +104,14 @@ async function sendRange(options: TransferOptions, index: number, totalLength: n
       if (error.remedy === "fail" || attempt > options.retryPolicy.retries) throw finalError(error, attempt);
 
       if (error.remedy === "renew-signature") await options.requests.renew(generation);
-      if (error.remedy === "check-input") await checkRangeUnchanged(options, range, index);
+      let cause = "";
+      if (error.remedy === "check-input") {
+        await checkRangeUnchanged(options, range, index);
+        cause = "; the input is unchanged, so the bytes changed in transit";
+      }
 
       const delayMs = backoffDelayMs(attempt, options.retryPolicy);
-      options.logger.warn(`${error.message}; retry ${attempt} of ${options.retryPolicy.retries} in ${delayMs} ms`);
+      options.logger.warn(`${error.message}${cause}; retry ${attempt} of ${options.retryPolicy.retries} in ${delayMs} ms`);
       await sleep(delayMs);
     }
   }
@@ -115,12 +119,16 @@ async function sendRange(options: TransferOptions, index: number, totalLength: n
 
 /**
  * Throws DataError (exit 65) when the file to send no longer has the length that was hashed, and
- * InputFileError (exit 66) when it is gone.
+ * InputFileError (exit 66) when it is gone or no longer a regular file.
  */
 async function checkInputSize(path: string, inputName: string, expected: number): Promise<void> {
   const info = await stat(path).catch((error: unknown) => {
     throw new InputFileError(`input ${inputName} was not found during the upload`, { hint: "upload it again once nothing deletes it", cause: error });
   });
+  if (!info.isFile()) {
+    throw new InputFileError(`input ${inputName} is no longer a regular file`, { hint: "upload it again once nothing replaces it" });
+  }
+
   const size = info.size;
   if (size !== expected) {
     throw new DataError(`input ${inputName} changed after it was hashed (now ${size} bytes, hashed ${expected})`, {
@@ -137,13 +145,13 @@ async function readFailure(options: TransferOptions, totalLength: number, error:
 
 async function checkRangeUnchanged(options: TransferOptions, range: ByteRange, index: number): Promise<void> {
   const now = await hashFileRange(options.path, range.start, range.end);
-  if (now.sha256 !== range.sha256) {
-    throw new DataError(
-      `input ${options.inputName} changed after it was hashed (bytes ${range.start}-${range.end} of part ${index + 1}: sha256 ${range.sha256} when hashed, ${now.sha256} now)`,
-      { hint: "upload it again once nothing writes to it" },
-    );
-  }
-  options.logger.warn(`storage rejected the SHA-256 of part ${index + 1} but the input is unchanged; sending it again`);
+  if (now.sha256 === range.sha256) return;
+
+  const part = options.ranges.length === 1 ? "" : ` of part ${index + 1}`;
+  throw new DataError(
+    `input ${options.inputName} changed after it was hashed (bytes ${range.start}-${range.end}${part}: sha256 ${range.sha256} when hashed, ${now.sha256} now)`,
+    { hint: "upload it again once nothing writes to it" },
+  );
 }
 
 function finalError(error: StorageRequestError, attempts: number): ArtifactError {

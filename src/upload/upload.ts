@@ -4,7 +4,7 @@
  * finishes the job, because the same body makes createArtifact return the same upload.
  */
 import type { CreateArtifactRequest, CreateArtifactResponse, TaskStatusResponse } from "../client/types.ts";
-import { checkArtifactName } from "../shared/artifact-name.ts";
+import { checkArtifactName, checkObjectKeyLength } from "../shared/artifact-name.ts";
 import { DataError, InternalError } from "../shared/errors.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "../shared/retry.ts";
 import { silentLogger, type Logger } from "../shared/log.ts";
@@ -23,7 +23,7 @@ import { sendRanges, type ByteRange, type SignedRequests } from "./transfer.ts";
 export interface ArtifactQueue {
   taskStatus(taskId: string): Promise<TaskStatusResponse>;
   createArtifact(taskId: string, runId: number, name: string, body: CreateArtifactRequest): Promise<CreateArtifactResponse>;
-  completeArtifact(taskId: string, runId: number, name: string, body: { etags: string[] }): Promise<void>;
+  completeArtifact(taskId: string, runId: number, name: string, body: { etags: string[] }, options?: { timeoutMs?: number }): Promise<void>;
 }
 
 export interface UploadRequest {
@@ -47,6 +47,17 @@ export interface UploadRequest {
  * it answers, so an upload waits longer than a download's 30 s for the next byte.
  */
 export const defaultUploadIdleTimeoutMs = 60_000;
+
+/** Rate at which completion is assumed to read or copy the object at worst: a slow disk's, 16 MiB/s. */
+const slowestCompletionBytesPerSecond = 16 * 1024 * 1024;
+
+/**
+ * Returns how long completeArtifact may take: the idle timeout, plus the time to read the whole
+ * object at a slow disk's rate, because the queue may copy or hash it before it responds.
+ */
+export function completionTimeoutMs(idleTimeoutMs: number, transferLength: number): number {
+  return idleTimeoutMs + Math.ceil((transferLength / slowestCompletionBytesPerSecond) * 1000);
+}
 
 export interface UploadContext {
   queue: ArtifactQueue;
@@ -89,6 +100,7 @@ export interface UploadSummary {
 export async function uploadArtifact(request: UploadRequest, context: UploadContext): Promise<UploadSummary> {
   const startedAt = performance.now();
   checkArtifactName(request.name);
+  checkObjectKeyLength(request.taskId, request.runId, request.name);
   checkPlanOptions(request.plan);
   const input = request.input === "-" ? undefined : await checkInputFile(request.input);
   if (input && !request.gzip) checkPlan(input.size, request.plan);
@@ -234,7 +246,8 @@ async function sendToQueue(request: UploadRequest, context: UploadContext, prepa
       fetch: context.fetch,
     });
     const sentAt = performance.now();
-    await queue.completeArtifact(request.taskId, request.runId, request.name, { etags: result.etags });
+    const timeoutMs = completionTimeoutMs(request.idleTimeoutMs ?? defaultUploadIdleTimeoutMs, prepared.hashes.transferLength);
+    await queue.completeArtifact(request.taskId, request.runId, request.name, { etags: result.etags }, { timeoutMs });
     progress.finish();
     return { alreadyPresent: false, attempts: result.attempts, sendMs: sentAt - sendStartedAt, completeMs: performance.now() - sentAt };
   } catch (error) {

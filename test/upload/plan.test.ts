@@ -13,7 +13,8 @@ describe("upload plan", () => {
   test("automatic mode switches above 64 MiB", () => {
     expect(isMultipart(64 * mebibyte, auto)).toBe(false);
     expect(isMultipart(64 * mebibyte + 1, auto)).toBe(true);
-    expect(isMultipart(0, { ...auto, mode: "multipart" })).toBe(true);
+    expect(isMultipart(1, { ...auto, mode: "multipart" })).toBe(true);
+    expect(isMultipart(0, { ...auto, mode: "multipart" })).toBe(false);
     expect(isMultipart(10 * mebibyte, { ...auto, multipartThreshold: 8 * mebibyte })).toBe(true);
   });
 

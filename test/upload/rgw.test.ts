@@ -6,6 +6,7 @@ import { startFaultProxy } from "../support/fault-proxy.ts";
 import { uploadArtifact, type UploadRequest } from "../../src/upload/upload.ts";
 import { defaultMultipartThreshold } from "../../src/upload/plan.ts";
 import { DataError } from "../../src/shared/errors.ts";
+import { createLogger } from "../../src/shared/log.ts";
 import { SigningQueue } from "./support/signing-queue.ts";
 import { hashFile, readStoredObject } from "./support/verify.ts";
 import { makeTempDir, writeRandomFile } from "./support/files.ts";
@@ -95,7 +96,7 @@ describeRgw("upload with signed requests", (target: S3Target) => {
     const failure = uploadArtifact(uploadRequest(path, "public/changing.bin"), { queue, retryPolicy: fastRetries, afterHashing: flipByte });
 
     await expect(failure).rejects.toBeInstanceOf(DataError);
-    await expect(failure).rejects.toThrow(`input ${path} changed after it was hashed`);
+    await expect(failure).rejects.toThrow(`input ${path} changed after it was hashed (bytes 0-${6 * mebibyte}: sha256 `);
     expect((await queue.getObject(taskId, 0, "public/changing.bin")).status).toBe(404);
   });
 
@@ -191,11 +192,18 @@ describeRgw("upload with signed requests", (target: S3Target) => {
       await writeRandomFile(path, 100_000);
       proxy.inject({ fault: { kind: "flip", offset: 5000 }, direction: "request", method: "PUT" });
 
-      const summary = await uploadArtifact(uploadRequest(path, "public/flipped.bin"), { queue: proxied, retryPolicy: fastRetries });
+      const warnings: string[] = [];
+      const logger = createLogger("normal", (line) => {
+        if (line.startsWith("warning: ")) warnings.push(line);
+      });
+      const summary = await uploadArtifact(uploadRequest(path, "public/flipped.bin"), { queue: proxied, retryPolicy: fastRetries, logger });
       const stored = await readStoredObject(await proxied.getObject(taskId, 0, "public/flipped.bin"), false);
 
       expect(proxy.requests.filter((request) => request.method === "PUT").map((request) => request.status)).toEqual([400, 200]);
       expect(summary.attempts).toBe(2);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain("XAmzContentSHA256Mismatch");
+      expect(warnings[0]).toContain("; the input is unchanged, so the bytes changed in transit; retry 1 of ");
       expect(stored.transferSha256).toBe((await hashFile(path)).sha256);
     } finally {
       await proxy.stop();

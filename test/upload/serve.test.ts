@@ -175,14 +175,33 @@ function uploadSuite(backend: Backend): void {
     }
   });
 
-  test("name over the key limit is 400", async () => {
+  test("name over the key limit exits 64", async () => {
     const path = join(dir, "names.txt");
     await Bun.write(path, "names\n");
-    const result = await runUpload(task, "p".repeat(1024), ["-i", path, "--quiet"]);
+    const prefix = `${task.taskId}/0/`;
+    const result = await runUpload(task, "p".repeat(1024 - prefix.length + 1), ["-i", path, "--quiet"]);
 
     expect(result.exitCode).toBe(64);
-    expect(result.stderr).toContain("answered 400");
-    expect(result.stderr).toContain("object key of 1049 bytes exceeds the limit of 1024");
+    expect(result.stderr).toContain(`makes the object key ${prefix}... 1025 bytes, over S3's limit of 1024`);
+    expect(result.stderr).toContain(`shorten the name to at most ${1024 - prefix.length} characters`);
+  });
+
+  test("longest name that fits round-trips", async () => {
+    const path = join(dir, "longest.txt");
+    await Bun.write(path, "longest\n");
+    const name = `public/${"l".repeat(1024 - `${task.taskId}/0/public/`.length)}`;
+    const summary = await roundTrip(path, name, ["--quiet"]);
+
+    expect(summary.name).toBe(name);
+  });
+
+  test("empty file with --multipart is one PUT", async () => {
+    const path = join(dir, "empty-multipart");
+    await Bun.write(path, "");
+    const summary = await roundTrip(path, "public/empty-multipart.bin", ["--quiet", "--multipart"]);
+
+    expect(summary.parts).toBe(0);
+    expect(summary.transferLength).toBe(0);
   });
 
   test("uppercase hex is stored lowercase", async () => {

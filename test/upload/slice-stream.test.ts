@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdir, rm, stat, truncate } from "node:fs/promises";
+import { mkdir, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { fileSliceStream, SliceReadError, sliceChunkBytes } from "../../src/upload/slice-stream.ts";
 import { sendRanges, type TransferOptions } from "../../src/upload/transfer.ts";
@@ -155,21 +155,31 @@ describe("sending a range whose file changes", () => {
     await expect(sending).rejects.toThrow(`input ${path} was not found during the upload`);
   });
 
-  test("unreadable same-size file exits 66", async () => {
+  test("folder in place of the file exits 66", async () => {
     const path = join(temp.dir, "replaced.bin");
-    const probe = join(temp.dir, "probe-dir");
-    await mkdir(probe);
-    const folderSize = (await stat(probe)).size;
-    await writeRandomFile(path, folderSize);
+    await writeRandomFile(path, mebibyte);
     const replaceWithFolder: Attempt = async () => {
       await rm(path);
       await mkdir(path);
       return new Response(null, { status: 500 });
     };
 
-    const sending = sendWith(path, folderSize, [replaceWithFolder, readAll]);
+    const sending = sendWith(path, mebibyte, [replaceWithFolder, readAll]);
 
     await expect(sending).rejects.toBeInstanceOf(InputFileError);
-    await expect(sending).rejects.toThrow(`reading input ${path} failed: could not read ${path}: `);
+    await expect(sending).rejects.toThrow(`input ${path} is no longer a regular file`);
+  });
+
+  test("read error of an unchanged file exits 66", async () => {
+    const path = join(temp.dir, "unreadable.bin");
+    await writeRandomFile(path, mebibyte);
+    const failRead: Attempt = async () => {
+      throw new SliceReadError(path, `could not read ${path}: EIO: i/o error, read`);
+    };
+
+    const sending = sendWith(path, mebibyte, [failRead]);
+
+    await expect(sending).rejects.toBeInstanceOf(InputFileError);
+    await expect(sending).rejects.toThrow(`reading input ${path} failed: could not read ${path}: EIO: i/o error, read`);
   });
 });
