@@ -5,7 +5,7 @@
  */
 import type { CreateArtifactRequest, CreateArtifactResponse, TaskStatusResponse } from "../client/types.ts";
 import { checkArtifactName, checkObjectKeyLength } from "../shared/artifact-name.ts";
-import { DataError, InternalError } from "../shared/errors.ts";
+import { DataError, InputFileError, InternalError } from "../shared/errors.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "../shared/retry.ts";
 import { silentLogger, type Logger } from "../shared/log.ts";
 import { createProgress, type ProgressMode } from "../shared/progress.ts";
@@ -161,6 +161,11 @@ async function prepareTransfer(request: UploadRequest, context: UploadContext, i
     onRead: (bytes) => progress.advance(bytes),
   });
   progress.finish();
+  if (input && input.size === 0 && hashes.contentLength > 0) {
+    throw new InputFileError(`input ${inputName} has a size of 0 but ${hashes.contentLength} bytes were read from it, as from files under /proc`, {
+      hint: `upload it from stdin instead: -i - < ${inputName}`,
+    });
+  }
   if (input && hashes.contentLength !== input.size) {
     throw new DataError(`input ${inputName} changed while it was read (${input.size} bytes before, ${hashes.contentLength} read)`, {
       hint: "upload it again once nothing writes to it",

@@ -50,6 +50,16 @@ describe("upload command checks", () => {
     expect(requests).toEqual([]);
   });
 
+  test("generated file of size 0 exits 66", async () => {
+    requests.length = 0;
+    const result = await runUpload(["-i", "/proc/self/status", "--quiet"]);
+
+    expect(result.exitCode).toBe(66);
+    expect(result.stderr).toStartWith("artifact: input /proc/self/status has a size of 0 but ");
+    expect(result.stderr).toContain("upload it from stdin instead: -i - < /proc/self/status");
+    expect(requests.filter((request) => !request.startsWith("GET "))).toEqual([]);
+  });
+
   test("directory input exits 66", async () => {
     requests.length = 0;
     const result = await runUpload(["-i", temp.dir]);
