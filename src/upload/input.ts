@@ -6,6 +6,8 @@ import { InputFileError } from "../shared/errors.ts";
 export interface InputFile {
   path: string;
   size: number;
+  /** Modification time when checked, so a write during the hashing read can be found. */
+  modifiedMs: number;
 }
 
 /** Returns the size of a readable regular file; throws InputFileError (exit 66) otherwise. */
@@ -28,7 +30,7 @@ export async function checkInputFile(path: string): Promise<InputFile> {
   } catch (error) {
     throw new InputFileError(`input file ${path} is not readable`, { hint: "check its permissions", cause: error });
   }
-  return { path, size: info.size };
+  return { path, size: info.size, modifiedMs: info.mtimeMs };
 }
 
 /** Returns the media type from the file name, else `application/octet-stream`. */

@@ -3,6 +3,7 @@
  * signed requests, send the bytes, and complete the artifact. Re-running it after a crash
  * finishes the job, because the same body makes createArtifact return the same upload.
  */
+import { stat } from "node:fs/promises";
 import type { CreateArtifactRequest, CreateArtifactResponse, TaskStatusResponse } from "../client/types.ts";
 import { checkArtifactName, checkObjectKeyLength } from "../shared/artifact-name.ts";
 import { DataError, InputFileError, InternalError } from "../shared/errors.ts";
@@ -69,6 +70,8 @@ export interface UploadContext {
   stdin?: AsyncIterable<Uint8Array>;
   /** Runs after hashing and before the first request; tests change the input here. */
   afterHashing?: () => Promise<void>;
+  /** Reads the input file for hashing; `Bun.file(path).stream()` by default. Tests change the input while it is read here. */
+  readInput?: (path: string) => AsyncIterable<Uint8Array>;
 }
 
 export interface UploadSummary {
@@ -146,6 +149,20 @@ interface PreparedTransfer {
   ranges: ByteRange[];
 }
 
+/**
+ * Throws DataError (exit 65) when the input was written to while it was hashed. Its size can stay
+ * the same, and the hashes would then describe a mix of old and new bytes that never existed as a
+ * file. With --gzip those bytes would be stored as they were read, so nothing later would notice.
+ */
+async function checkNotModified(input: InputFile): Promise<void> {
+  const now = await stat(input.path).catch(() => undefined);
+  if (now === undefined || now.mtimeMs === input.modifiedMs) return;
+
+  throw new DataError(`input ${input.path} changed while it was read (modified at ${new Date(now.mtimeMs).toISOString()})`, {
+    hint: "upload it again once nothing writes to it",
+  });
+}
+
 async function prepareTransfer(request: UploadRequest, context: UploadContext, input: InputFile | undefined, temp: TempFolder | undefined): Promise<PreparedTransfer> {
   const inputName = input?.path ?? "stdin";
   let lengthBound: number | undefined;
@@ -153,7 +170,8 @@ async function prepareTransfer(request: UploadRequest, context: UploadContext, i
   const spoolPath = temp?.file(request.gzip ? "transfer.gz" : "stdin");
   const progress = createProgress({ label: `hash ${inputName}`, totalBytes: input?.size, mode: context.progressMode ?? "quiet" });
 
-  const source = input ? Bun.file(input.path).stream() : (context.stdin ?? Bun.stdin.stream());
+  const readInput = context.readInput ?? ((path: string) => Bun.file(path).stream());
+  const source = input ? readInput(input.path) : (context.stdin ?? Bun.stdin.stream());
   const hashes = await hashStream(source, {
     gzip: request.gzip,
     partSize: partSizeBeforeHashing(lengthBound, request.plan),
@@ -171,6 +189,7 @@ async function prepareTransfer(request: UploadRequest, context: UploadContext, i
       hint: "upload it again once nothing writes to it",
     });
   }
+  if (input) await checkNotModified(input);
 
   // The transfer length of stdin or gzip output is known only now, so its plan is checked
   // here, before stdin's part hashes are read and before any request.
