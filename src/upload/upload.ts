@@ -114,6 +114,7 @@ export async function uploadArtifact(request: UploadRequest, context: UploadCont
     const hashedAt = performance.now();
     await context.afterHashing?.();
     const outcome = await sendToQueue(request, context, prepared);
+    if (input && !request.gzip && !outcome.alreadyPresent) await warnIfModified(input, context.logger ?? silentLogger);
     const seconds = (performance.now() - startedAt) / 1000;
     return {
       taskId: request.taskId,
@@ -161,6 +162,16 @@ async function checkNotModified(input: InputFile): Promise<void> {
   throw new DataError(`input ${input.path} changed while it was read (modified at ${new Date(now.mtimeMs).toISOString()})`, {
     hint: "upload it again once nothing writes to it",
   });
+}
+
+/**
+ * Warns when the input was written to after it was hashed. Storage took only bytes that match the
+ * hashes, so the artifact is the file as it was hashed, but no longer the file as it is now.
+ */
+async function warnIfModified(input: InputFile, logger: Logger): Promise<void> {
+  const now = await stat(input.path).catch(() => undefined);
+  if (now === undefined || now.mtimeMs === input.modifiedMs) return;
+  logger.warn(`input ${input.path} was modified during the upload; the artifact holds its bytes as they were when hashed`);
 }
 
 async function prepareTransfer(request: UploadRequest, context: UploadContext, input: InputFile | undefined, temp: TempFolder | undefined): Promise<PreparedTransfer> {

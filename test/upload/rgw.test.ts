@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { createTestBucket, describeRgw, type S3Target } from "../support/rgw.ts";
@@ -98,6 +99,25 @@ describeRgw("upload with signed requests", (target: S3Target) => {
     await expect(failure).rejects.toBeInstanceOf(DataError);
     await expect(failure).rejects.toThrow(`input ${path} changed after it was hashed (bytes 0-${6 * mebibyte}: sha256 `);
     expect((await queue.getObject(taskId, 0, "public/changing.bin")).status).toBe(404);
+  });
+
+  test("input touched after hashing warns", async () => {
+    const path = join(dir, "touched.bin");
+    await writeRandomFile(path, 1000);
+    const touch = async () => {
+      const later = new Date(Date.now() + 60_000);
+      await utimes(path, later, later);
+    };
+    const warnings: string[] = [];
+    const logger = createLogger("normal", (line) => {
+      if (line.startsWith("warning: ")) warnings.push(line);
+    });
+
+    const summary = await uploadArtifact(uploadRequest(path, "public/touched.bin"), { queue, retryPolicy: fastRetries, afterHashing: touch, logger });
+
+    expect(summary.contentLength).toBe(1000);
+    expect(warnings).toEqual([`warning: input ${path} was modified during the upload; the artifact holds its bytes as they were when hashed`]);
+    await queue.deleteObject(taskId, 0, "public/touched.bin");
   });
 
   test("input grown after hashing exits 65", async () => {
