@@ -171,7 +171,7 @@ async function checkNotModified(input: InputFile): Promise<void> {
 async function warnIfModified(input: InputFile, logger: Logger): Promise<void> {
   const now = await stat(input.path).catch(() => undefined);
   if (now === undefined || now.mtimeMs === input.modifiedMs) return;
-  logger.warn(`input ${input.path} was modified during the upload; the artifact holds its bytes as they were when hashed`);
+  logger.warn(`input ${input.path} was modified during the upload; the artifact contains its bytes as they were when hashed`);
 }
 
 async function prepareTransfer(request: UploadRequest, context: UploadContext, input: InputFile | undefined, temp: TempFolder | undefined): Promise<PreparedTransfer> {

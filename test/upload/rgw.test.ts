@@ -116,7 +116,7 @@ describeRgw("upload with signed requests", (target: S3Target) => {
     const summary = await uploadArtifact(uploadRequest(path, "public/touched.bin"), { queue, retryPolicy: fastRetries, afterHashing: touch, logger });
 
     expect(summary.contentLength).toBe(1000);
-    expect(warnings).toEqual([`warning: input ${path} was modified during the upload; the artifact holds its bytes as they were when hashed`]);
+    expect(warnings).toEqual([`warning: input ${path} was modified during the upload; the artifact contains its bytes as they were when hashed`]);
     await queue.deleteObject(taskId, 0, "public/touched.bin");
   });
 
