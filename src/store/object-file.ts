@@ -28,7 +28,7 @@ export interface ObjectRecord {
   headers: Record<string, string>;
   /** `x-amz-meta-*` values, names lowercase without the prefix. */
   userMetadata: Record<string, string>;
-  /** SHA-256 of the data as hex, computed from the bytes written when CompleteMultipartUpload assembled the object; absent for other objects. */
+  /** SHA-256 of the data as hex, of the bytes a PUT received or CompleteMultipartUpload wrote; absent in records of older versions. */
   sha256?: string;
 }
 

@@ -30,6 +30,7 @@ export async function putObject(state: StoreState, s3: S3Request): Promise<Respo
     etag: `"${received.md5}"`,
     lastModified: state.now().toISOString(),
     ...objectHeaders,
+    sha256: received.sha256,
   }));
   state.logger.log("store.put-object", { bucket: s3.bucket, key: s3.key, size: record.size, requestId: s3.requestId });
   return new Response(null, { status: 200, headers: { etag: record.etag } });

@@ -1,7 +1,7 @@
 /**
  * Reads what the built-in store recorded for an object, for a queue that runs the store in its own
- * process and data directory. This is what a HEAD of the object returns, and the SHA-256 that
- * CompleteMultipartUpload computed, without a signed request through the store's HTTP handler.
+ * process and data directory. This is what a HEAD of the object returns, and the SHA-256 of its
+ * data, without a signed request through the store's HTTP handler.
  */
 import type { ObjectInfo } from "../signer/types.ts";
 import { StoreLayout } from "./layout.ts";
@@ -9,8 +9,8 @@ import { readRecord, type ObjectRecord } from "./object-file.ts";
 
 export interface StoredObject {
   info: ObjectInfo;
-  /** SHA-256 (hex) of an object assembled from parts; absent for an object stored by one PUT. */
-  assembledSha256: string | undefined;
+  /** SHA-256 (hex) of the object's data; absent in records written before the store kept it for single PUTs. */
+  sha256: string | undefined;
 }
 
 /** Reads objects of one bucket of the built-in store. */
@@ -36,6 +36,6 @@ export class StoredObjectReader {
       contentEncoding: record.headers["content-encoding"],
       userMetadata: { ...record.userMetadata },
     };
-    return { info, assembledSha256: record.sha256 };
+    return { info, sha256: record.sha256 };
   }
 }

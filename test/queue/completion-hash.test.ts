@@ -55,7 +55,7 @@ describeEachBackend("completion hash check", (start) => {
     expect(getObjectCalls).toBe(builtIn() ? 0 : 1);
     if (builtIn()) {
       const record = queue.server.context.artifacts.get(taskId, 0, "public/match.bin")!;
-      expect((await queue.server.context.storedObjects!.read(record.objectKey))?.assembledSha256).toBe(sha256Hex(content));
+      expect((await queue.server.context.storedObjects!.read(record.objectKey))?.sha256).toBe(sha256Hex(content));
     }
   });
 

@@ -35,17 +35,19 @@ export function objectMismatches(record: ArtifactRecord, info: ObjectInfo, etags
 }
 
 /**
- * Returns a mismatch line when the object's SHA-256 or length is not the record's. The built-in
- * store's recorded SHA-256 is used when there is one, and any other object is read once.
+ * Returns a mismatch line when the object's SHA-256 is not the record's transferSha256. The
+ * built-in store's recorded SHA-256 is compared when there is one. Otherwise a multipart object
+ * up to verifyMultipartMaxBytes is read once, and a single PUT is left to S3, which checked the
+ * SHA-256 it was signed with.
  */
-export async function transferHashMismatch(context: QueueContext, record: ArtifactRecord): Promise<string | undefined> {
+export async function transferHashMismatch(context: QueueContext, record: ArtifactRecord, storedSha256: string | undefined): Promise<string | undefined> {
   // The built-in store runs in this process on this data directory. It computed its SHA-256 from
-  // the very bytes it wrote into the object file while assembling the parts. Reading the object
-  // back would hash the same bytes through the same code, so the recorded value is as good a
-  // check and saves a read of the whole object. An external S3 endpoint offers no such value,
-  // because a header it sent could come from anyone, so its object is read.
-  const assembled = (await context.storedObjects?.read(record.objectKey))?.assembledSha256;
-  if (assembled !== undefined) return sha256Mismatch(assembled, record);
+  // the very bytes it received or wrote into the object file. Reading the object back would hash
+  // the same bytes through the same code, so the recorded value is as good a check. It also
+  // catches a PUT that someone signed with the store's own keys and other bytes. An external S3
+  // endpoint offers no such value, because a header it sent could come from anyone.
+  if (storedSha256 !== undefined) return sha256Mismatch(storedSha256, record);
+  if (!record.parts || record.transferLength > context.settings.verifyMultipartMaxBytes) return undefined;
   return readTransferHashMismatch(context, record);
 }
 

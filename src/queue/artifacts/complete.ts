@@ -66,10 +66,16 @@ async function completeMultipartUpload(context: QueueContext, record: ArtifactRe
 /** HEADs the object (and reads a multipart object once); on any mismatch deletes it and throws 400. */
 async function checkStoredObject(context: QueueContext, record: ArtifactRecord, etags: string[]): Promise<void> {
   let info;
+  let storedSha256: string | undefined;
   try {
     // The built-in store's record is what its HEAD would return, without signing and checking a request.
-    if (context.storedObjects) info = (await context.storedObjects.read(record.objectKey))?.info;
-    else info = await context.s3.headObject(record.objectKey);
+    if (context.storedObjects) {
+      const stored = await context.storedObjects.read(record.objectKey);
+      info = stored?.info;
+      storedSha256 = stored?.sha256;
+    } else {
+      info = await context.s3.headObject(record.objectKey);
+    }
   } catch (error) {
     throw storageFailure("HeadObject", record.objectKey, error);
   }
@@ -79,10 +85,8 @@ async function checkStoredObject(context: QueueContext, record: ArtifactRecord, 
   }
 
   const mismatches = objectMismatches(record, info, etags);
-  // The built-in store's recorded hash costs nothing to compare, so it is checked at any size.
-  const checkHash = context.storedObjects !== undefined || record.transferLength <= context.settings.verifyMultipartMaxBytes;
-  if (mismatches.length === 0 && record.parts && checkHash) {
-    const hashMismatch = await transferHashMismatch(context, record);
+  if (mismatches.length === 0) {
+    const hashMismatch = await transferHashMismatch(context, record, storedSha256);
     if (hashMismatch) mismatches.push(hashMismatch);
   }
   if (mismatches.length > 0) await rejectObject(context, record, mismatches);
