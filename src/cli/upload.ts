@@ -28,7 +28,7 @@ export default defineArtifactCommand({
     ...retryArgs,
     "idle-timeout": {
       type: "string",
-      description: `Seconds a storage request may go without taking a body byte or returning a response before the attempt fails and is retried; once the whole body is handed over, 4 s per buffered MiB are added (default ${defaultUploadIdleTimeoutMs / 1000})`,
+      description: `Seconds a storage request may go without taking a body byte or returning a response before the attempt fails and is retried; the last few MiB of a request drain unseen, so a link slower than 256 KiB/s in all can still time out (default ${defaultUploadIdleTimeoutMs / 1000})`,
     },
   },
   async run({ args, logger }) {

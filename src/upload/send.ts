@@ -21,6 +21,8 @@ export interface SendOptions {
    * milliseconds. No limit when absent.
    */
   idleTimeoutMs?: number;
+  /** Requests in flight on the same link, which share its rate while their buffered bytes drain; 1 when absent. */
+  sharedBy?: number;
 }
 
 /** Sends `request` with the file slice as body and returns the ETag of the stored object or part. */
@@ -38,7 +40,7 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
   let responded = false;
   const onEnd = (): void => {
     if (!timer || responded) return;
-    drainMs = timer.timeoutMs + drainAllowanceMs(length);
+    drainMs = timer.timeoutMs + drainAllowanceMs(length, options.sharedBy ?? 1);
     timer.arm(drainMs);
   };
   const finished = new AbortController();
@@ -50,7 +52,7 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
       drainMs = undefined;
     });
   } catch (error) {
-    if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs, drainMs);
+    if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs, drainMs === undefined ? undefined : { drainMs, sharedBy: options.sharedBy ?? 1 });
     throw error;
   } finally {
     finished.abort();
@@ -76,8 +78,8 @@ async function sendWithin(
       // A stream with the signed content-length: a Blob body would make fetch add a Content-Type
       // that was not signed (Bun 1.4.5), and measured no faster.
       // NOTE: fetch and the kernel hold about 5 MiB beyond the last chunk requested, so progress
-      // through those bytes is not seen. A link slower than drainAllowanceMs allows for them
-      // (256 KiB/s) and the idle timeout together fails the attempt.
+      // through those bytes is not seen. A link slower than 256 KiB/s in all can still fail an
+      // attempt that is making progress (see drainAllowanceMs).
       body,
       redirect: "manual",
       signal: timer?.signal,
@@ -110,12 +112,15 @@ async function sendWithin(
  */
 const maxBufferedBytes = 8 * 1024 * 1024;
 
-/** The slowest rate at which buffered bytes are still expected to drain: 256 KiB/s, or 4 s per MiB. */
-const slowestDrainBytesPerSecond = 256 * 1024;
+/** The slowest link on which buffered bytes are still expected to drain: 256 KiB/s, or 4 s per MiB. */
+export const slowestDrainBytesPerSecond = 256 * 1024;
 
-/** Returns the time that the buffered end of a body of `length` bytes may take to reach storage. */
-export function drainAllowanceMs(length: number): number {
-  return Math.ceil((Math.min(length, maxBufferedBytes) / slowestDrainBytesPerSecond) * 1000);
+/**
+ * Returns the time that the buffered end of a body of `length` bytes may take to reach storage
+ * over the slowest expected link, shared with `sharedBy` requests.
+ */
+export function drainAllowanceMs(length: number, sharedBy: number): number {
+  return Math.ceil(((Math.min(length, maxBufferedBytes) * sharedBy) / slowestDrainBytesPerSecond) * 1000);
 }
 
 function lowercaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -61,18 +61,19 @@ export function networkError(error: unknown, what: string): StorageRequestError 
 
 /**
  * A request that neither had body bytes taken nor got a response for `timeoutMs`, so it is
- * retried. With `drainMs`, the whole body was handed over and that much time passed without a response.
+ * retried. With `drain`, the whole body was handed over and `drainMs` passed without a response.
  */
 export class StorageTimeoutError extends StorageRequestError {
   constructor(
     what: string,
     readonly timeoutMs: number,
-    drainMs?: number,
+    drain?: { drainMs: number; sharedBy: number },
   ) {
+    const shared = drain && drain.sharedBy > 1 ? `, shared by ${drain.sharedBy} requests in flight` : "";
     const reason =
-      drainMs === undefined
+      drain === undefined
         ? `storage took no bytes and sent no response for ${timeoutMs / 1000} s`
-        : `storage sent no response within ${drainMs / 1000} s of the last body bytes being handed over (${timeoutMs / 1000} s plus 4 s per buffered MiB)`;
+        : `storage sent no response within ${drain.drainMs / 1000} s of the last body bytes being handed over (${timeoutMs / 1000} s, plus the buffered bytes at 256 KiB/s${shared})`;
     super(`${what} timed out: ${reason}`, undefined, undefined, undefined, "retry");
     this.name = "StorageTimeoutError";
   }

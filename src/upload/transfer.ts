@@ -95,6 +95,7 @@ async function sendRange(options: TransferOptions, index: number, totalLength: n
       const etag = await sendSigned(options.requests.get(index), { path: options.path, ...range }, what, {
         fetch: options.fetch,
         idleTimeoutMs: options.idleTimeoutMs,
+        sharedBy: Math.min(options.concurrency, options.ranges.length),
       });
       options.progress.advance(range.end - range.start);
       return etag;

@@ -190,17 +190,13 @@ async function prepareTransfer(request: UploadRequest, context: UploadContext, i
     onRead: (bytes) => progress.advance(bytes),
   });
   progress.finish();
-  if (input && input.size === 0 && hashes.contentLength > 0) {
-    throw new InputFileError(`input ${inputName} has a size of 0 but ${hashes.contentLength} bytes were read from it, as from files under /proc`, {
+  if (input) await checkNotModified(input);
+  if (input && hashes.contentLength !== input.size) {
+    // Unmodified, yet another length than its size: a generated file, as under /proc and /sys.
+    throw new InputFileError(`input ${inputName} has a size of ${input.size} but ${hashes.contentLength} bytes were read from it, as from files under /proc and /sys`, {
       hint: `upload it from stdin instead: -i - < ${inputName}`,
     });
   }
-  if (input && hashes.contentLength !== input.size) {
-    throw new DataError(`input ${inputName} changed while it was read (${input.size} bytes before, ${hashes.contentLength} read)`, {
-      hint: "upload it again once nothing writes to it",
-    });
-  }
-  if (input) await checkNotModified(input);
 
   // The transfer length of stdin or gzip output is known only now, so its plan is checked
   // here, before stdin's part hashes are read and before any request.

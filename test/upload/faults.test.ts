@@ -78,7 +78,7 @@ describe("upload storage faults (built-in store)", () => {
     expect(result.exitCode).toBe(69);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     // A stall before the last bytes of a part were handed over, or after.
-    const reason = /(took no bytes and sent no response for 1 s|sent no response within [\d.]+ s of the last body bytes being handed over \(1 s plus 4 s per buffered MiB\))/;
+    const reason = /(took no bytes and sent no response for 1 s|sent no response within [\d.]+ s of the last body bytes being handed over \(1 s, plus the buffered bytes at 256 KiB\/s, shared by 3 requests in flight\))/;
     expect(result.stderr).toMatch(new RegExp(`^artifact: PUT of part [1-3] of 3 of public/stalled\\.bin timed out: storage ${reason.source} after 2 attempts; `));
     expect(result.stderr).toContain("--idle-timeout");
     expect(await isPresent(name)).toBe(false);
