@@ -23,6 +23,8 @@ export interface SendOptions {
   idleTimeoutMs?: number;
   /** Requests in flight on the same link, which share its rate while their buffered bytes drain; 1 when absent. */
   sharedBy?: number;
+  /** Aborts the request, as when another part failed for good. */
+  signal?: AbortSignal;
 }
 
 /** Sends `request` with the file slice as body and returns the ETag of the stored object or part. */
@@ -47,7 +49,9 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
   const stream = fileSliceStream(body.path, body.start, body.end, { onChunk: () => timer?.arm(), onEnd, signal: finished.signal });
   timer?.arm();
   try {
-    return await sendWithin(request.url, request.method, headers, stream, what, options.fetch ?? fetch, timer, () => {
+    const signals = [timer?.signal, options.signal].filter((signal) => signal !== undefined);
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    return await sendWithin(request.url, request.method, headers, stream, what, options.fetch ?? fetch, timer, signal, () => {
       responded = true;
       drainMs = undefined;
     });
@@ -68,6 +72,7 @@ async function sendWithin(
   what: string,
   fetchImpl: typeof fetch,
   timer: IdleTimer | undefined,
+  signal: AbortSignal | undefined,
   onResponse: () => void,
 ): Promise<string> {
   let response: Response;
@@ -82,7 +87,7 @@ async function sendWithin(
       // attempt that is making progress (see drainAllowanceMs).
       body,
       redirect: "manual",
-      signal: timer?.signal,
+      signal,
     });
   } catch (error) {
     if (error instanceof SliceReadError) throw error;

@@ -60,34 +60,38 @@ export async function sendRanges(options: TransferOptions): Promise<TransferResu
   const totalLength = options.ranges.at(-1)?.end ?? 0;
   let next = 0;
   let attempts = 0;
-  let stopped = false;
+  // The first part to fail for good ends the transfer: the parts in flight are aborted, so the
+  // command does not wait for their attempts, and that first failure is the one reported.
+  const stop = new AbortController();
+  let failure: { error: unknown } | undefined;
 
   const worker = async (): Promise<void> => {
-    while (!stopped && next < options.ranges.length) {
+    while (!stop.signal.aborted && next < options.ranges.length) {
       const index = next++;
       try {
-        etags[index] = await sendRange(options, index, totalLength, () => attempts++);
+        etags[index] = await sendRange(options, index, totalLength, () => attempts++, stop.signal);
       } catch (error) {
-        stopped = true;
-        throw error;
+        if (stop.signal.aborted) return;
+        failure = { error };
+        stop.abort();
       }
     }
   };
 
   const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency, options.ranges.length)) }, worker);
-  const outcomes = await Promise.allSettled(workers);
-  const failure = outcomes.find((outcome) => outcome.status === "rejected");
-  if (failure) throw failure.reason;
+  await Promise.all(workers);
+  if (failure) throw failure.error;
   return { etags, attempts };
 }
 
-async function sendRange(options: TransferOptions, index: number, totalLength: number, countAttempt: () => void): Promise<string> {
+async function sendRange(options: TransferOptions, index: number, totalLength: number, countAttempt: () => void, stopped: AbortSignal): Promise<string> {
   const range = options.ranges[index]!;
   const count = options.ranges.length;
   const what = count === 1 ? `PUT of ${options.artifactName}` : `PUT of part ${index + 1} of ${count} of ${options.artifactName}`;
   const sleep = options.sleep ?? Bun.sleep;
 
   for (let attempt = 1; ; attempt++) {
+    stopped.throwIfAborted();
     await checkInputSize(options.path, options.inputName, totalLength);
     const generation = options.requests.generation;
     countAttempt();
@@ -96,10 +100,12 @@ async function sendRange(options: TransferOptions, index: number, totalLength: n
         fetch: options.fetch,
         idleTimeoutMs: options.idleTimeoutMs,
         sharedBy: Math.min(options.concurrency, options.ranges.length),
+        signal: stopped,
       });
       options.progress.advance(range.end - range.start);
       return etag;
     } catch (error) {
+      if (stopped.aborted) throw error;
       if (error instanceof SliceReadError) throw await readFailure(options, totalLength, error);
       if (!(error instanceof StorageRequestError)) throw error;
       if (error.remedy === "fail" || attempt > options.retryPolicy.retries) throw finalError(error, attempt);

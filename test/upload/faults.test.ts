@@ -98,6 +98,25 @@ describe("upload storage faults (built-in store)", () => {
     await expectStored(name);
   }, 60_000);
 
+  test("final failure of one part aborts the others", async () => {
+    const name = "public/aborted-parts.bin";
+    proxy.clear();
+    firstRequest = proxy.requests.length;
+    proxy.inject({ fault: { kind: "status", status: 403, code: "AccessDenied" }, method: "PUT", path: storagePath, times: 1 });
+    proxy.inject({ fault: { kind: "stall", afterBytes: 0, ms: 3_000 }, direction: "request", method: "PUT", path: storagePath, times: 100 });
+    const argv = ["upload", task.taskId, "0", name, "-i", input, "--quiet", "--multipart", "--part-size", "5MiB"];
+
+    const result = await task.run(argv, { HTTP_PROXY: proxy.url, http_proxy: proxy.url });
+    // Longer than the stall, so a part that was not aborted would have reached storage by now.
+    await Bun.sleep(4_000);
+    const statuses = storagePuts().map((request) => request.status);
+
+    expect(result.exitCode).toBe(77);
+    expect(result.stderr).toContain("returned 403 (AccessDenied");
+    expect(statuses.filter((status) => status === 403)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 200)).toEqual([]);
+  }, 60_000);
+
   test("stalled PUT once is retried", async () => {
     const name = "public/stalled-once.bin";
     const result = await uploadThroughProxy(name, ["--idle-timeout", "1"], {
