@@ -36,13 +36,14 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
   }
 
   const timer = options.idleTimeoutMs === undefined ? undefined : new IdleTimer(options.idleTimeoutMs);
+  const sharedBy = options.sharedBy ?? 1;
   // Each chunk that fetch requests restarts the timer, so a connection that stops taking bytes
   // times out. After the last chunk, the bytes still buffered get extra time to drain.
   let drainMs: number | undefined;
   let responded = false;
   const onEnd = (): void => {
     if (!timer || responded) return;
-    drainMs = timer.timeoutMs + drainAllowanceMs(length, options.sharedBy ?? 1);
+    drainMs = timer.timeoutMs + drainAllowanceMs(length, sharedBy);
     timer.arm(drainMs);
   };
   const finished = new AbortController();
@@ -56,7 +57,7 @@ export async function sendSigned(request: SignedRequest, body: BodySlice, what: 
       drainMs = undefined;
     });
   } catch (error) {
-    if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs, drainMs === undefined ? undefined : { drainMs, sharedBy: options.sharedBy ?? 1 });
+    if (timer?.fired) throw new StorageTimeoutError(what, timer.timeoutMs, drainMs === undefined ? undefined : { drainMs, sharedBy });
     throw error;
   } finally {
     finished.abort();
@@ -118,7 +119,7 @@ async function sendWithin(
 const maxBufferedBytes = 8 * 1024 * 1024;
 
 /** The slowest link on which buffered bytes are still expected to drain: 256 KiB/s, or 4 s per MiB. */
-export const slowestDrainBytesPerSecond = 256 * 1024;
+const slowestDrainBytesPerSecond = 256 * 1024;
 
 /**
  * Returns the time that the buffered end of a body of `length` bytes may take to reach storage

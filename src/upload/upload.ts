@@ -156,10 +156,10 @@ interface PreparedTransfer {
  * file. With --gzip those bytes would be stored as they were read, so nothing later would notice.
  */
 async function checkNotModified(input: InputFile): Promise<void> {
-  const now = await stat(input.path).catch(() => undefined);
-  if (now === undefined || now.mtimeMs === input.modifiedMs) return;
+  const modifiedMs = await modifiedSinceChecked(input);
+  if (modifiedMs === undefined) return;
 
-  throw new DataError(`input ${input.path} changed while it was read (modified at ${new Date(now.mtimeMs).toISOString()})`, {
+  throw new DataError(`input ${input.path} changed while it was read (modified at ${new Date(modifiedMs).toISOString()})`, {
     hint: "upload it again once nothing writes to it",
   });
 }
@@ -169,9 +169,14 @@ async function checkNotModified(input: InputFile): Promise<void> {
  * hashes, so the artifact is the file as it was hashed, but no longer the file as it is now.
  */
 async function warnIfModified(input: InputFile, logger: Logger): Promise<void> {
-  const now = await stat(input.path).catch(() => undefined);
-  if (now === undefined || now.mtimeMs === input.modifiedMs) return;
+  if ((await modifiedSinceChecked(input)) === undefined) return;
   logger.warn(`input ${input.path} was modified during the upload; the artifact contains its bytes as they were when hashed`);
+}
+
+/** Returns the input's modification time when it differs from the one checkInputFile saw, else undefined. */
+async function modifiedSinceChecked(input: InputFile): Promise<number | undefined> {
+  const now = await stat(input.path).catch(() => undefined);
+  return now === undefined || now.mtimeMs === input.modifiedMs ? undefined : now.mtimeMs;
 }
 
 async function prepareTransfer(request: UploadRequest, context: UploadContext, input: InputFile | undefined, temp: TempFolder | undefined): Promise<PreparedTransfer> {
