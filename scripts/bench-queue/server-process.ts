@@ -30,6 +30,8 @@ export interface ServerProcess {
 export interface ProcessSample {
   /** User plus system CPU time so far, in seconds. */
   cpuSeconds: number;
+  /** The part of cpuSeconds spent in the kernel. */
+  systemCpuSeconds: number;
   /** Resident set size now, in MiB. */
   rssMiB: number;
   /** Peak resident set size so far (VmHWM), in MiB. */
@@ -102,12 +104,14 @@ export function sampleProcess(pid: number): ProcessSample {
   // stime are fields 14 and 15 of the whole line.
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
 
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
   return {
-    cpuSeconds: ticks / clockTicksPerSecond,
+    cpuSeconds: (userTicks + systemTicks) / clockTicksPerSecond,
+    systemCpuSeconds: systemTicks / clockTicksPerSecond,
     rssMiB: kib("VmRSS") / 1024,
     peakRssMiB: kib("VmHWM") / 1024,
   };
