@@ -44,7 +44,9 @@ export async function runFlow({ workDir, server, cli, buildLog }: FlowInput): Pr
     uploaded.push(await gateCompletion({ workDir, server, cli }, taskId, uploaded, events));
     await downloadAll(cli, workDir, taskId, uploaded);
     await checkEvents(events, taskId, uploaded);
-    await tamperAndDownload(cli, workDir, server, taskId, uploaded[2]!);
+    // The binary, since it lives in a file of its own: objects up to 64 KiB live in the store's
+    // database, which the running server holds locked.
+    await tamperAndDownload(cli, workDir, server, taskId, uploaded[0]!);
     return summarize(taskId, uploaded);
   } finally {
     events.close();
@@ -166,7 +168,7 @@ async function tamperAndDownload(cli: Cli, workDir: string, server: RunningServe
   await flipByte(stored!.path, stored!.dataOffset + offset);
   say(`flipped byte ${offset} of the object in ${stored!.path}`);
 
-  const output = join(workDir, "tampered-download.json");
+  const output = join(workDir, "tampered-download");
   const refused = await cli(["download", taskId, "0", artifact.name, "-o", output], 65);
   check(/sha256/i.test(refused.stderr), "the message names the SHA-256 that differed");
   check(/transfer|in transit|at rest|storage/i.test(refused.stderr), "the message says where the corruption is");

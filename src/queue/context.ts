@@ -8,7 +8,7 @@ import { ArtifactTable } from "./db/artifacts.ts";
 import { EventTable } from "./db/events.ts";
 import { TaskTable } from "./db/tasks.ts";
 import { EventNotifier } from "./events/notifier.ts";
-import { KeyedMutex } from "./keyed-mutex.ts";
+import { KeyedMutex } from "../shared/keyed-mutex.ts";
 import type { StoredObjectReader } from "../store/stored-object.ts";
 
 export interface QueueSettings {

@@ -22,7 +22,6 @@ import { stderrLines } from "./line-buffer.ts";
 import { Sweeper } from "./sweeper.ts";
 import { inProcessFetch, openBuiltInStore, type EmbeddedStore } from "./store.ts";
 import { serverOptionsOf } from "../store/server.ts";
-import { StoredObjectReader } from "../store/stored-object.ts";
 
 /** S3 settings of an external endpoint; without them the built-in store is used. */
 export type ExternalS3 = S3Config;
@@ -89,7 +88,7 @@ export async function startQueueServer(options: QueueServerOptions): Promise<Que
   const settings = { ...defaultSettings, ...options.settings };
   const s3Client = new S3Client(signer, store ? inProcessFetch(store, s3Config.endpoint) : undefined);
   const context = new QueueContext(db, signer, s3Client, logger, settings, now);
-  if (store) context.storedObjects = new StoredObjectReader(options.dataDir, store.bucket);
+  if (store) context.storedObjects = store.storedObjects;
 
   const root = rootClient(options.dataDir, rootUrl, options.rootAccessToken);
   const authenticator = new Authenticator([root, ...(options.clients ?? [])], now);

@@ -57,15 +57,61 @@ export async function receiveBody(request: Request, payload: Payload, sink: Body
   const declaredLength = declaredPayloadLength(request.headers, payload);
   const hashes = hashPool && declaredLength >= pooledHashMinBytes ? hashPool.open() : undefined;
   try {
-    return await receiveHashed(request, payload, declaredLength, sink, hashes);
+    return await receiveHashed(request, streamSource(request), payload, declaredLength, sink, hashes);
   } catch (error) {
     hashes?.drop();
     throw error;
   }
 }
 
+/**
+ * Receives a body of at most `maxBytes` in one read and verifies it like `receiveBody`. For the
+ * small bodies of small objects, one read costs a fraction of a stream's chunk-by-chunk promises.
+ */
+export async function receiveWholeBody(request: Request, payload: Payload, maxBytes: number): Promise<{ data: Uint8Array; received: ReceivedBody }> {
+  const declaredLength = declaredPayloadLength(request.headers, payload);
+  if (Number(request.headers.get("content-length")) > maxBytes + awsChunkedFramingAllowance) {
+    throw badRequest("MaxMessageLengthExceeded", `the request body is larger than ${maxBytes} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  const sink = (chunk: Uint8Array) => {
+    chunks.push(chunk);
+  };
+  const received = await receiveHashed(request, wholeSource(request), payload, declaredLength, sink, undefined);
+  return { data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), received };
+}
+
+/** Room for aws-chunked framing around a body of `maxBytes` in receiveWholeBody. */
+const awsChunkedFramingAllowance = 64 * 1024;
+
+/** Returns the next chunk of a body, or undefined at its end. */
+type ChunkSource = () => Promise<Uint8Array | undefined>;
+
+function streamSource(request: Request): ChunkSource {
+  const reader = request.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return async () => {
+    if (!reader) return undefined;
+    const { done, value } = await readChunk(reader);
+    return done ? undefined : value;
+  };
+}
+
+function wholeSource(request: Request): ChunkSource {
+  let read = false;
+  return async () => {
+    if (read) return undefined;
+    read = true;
+    try {
+      return new Uint8Array(await request.arrayBuffer());
+    } catch (error) {
+      throw connectionClosed(error);
+    }
+  };
+}
+
 async function receiveHashed(
   request: Request,
+  nextChunk: ChunkSource,
   payload: Payload,
   declaredLength: number,
   sink: BodySink,
@@ -78,10 +124,7 @@ async function receiveHashed(
   let transferred = 0;
   let size = 0;
 
-  const reader = request.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
-  while (reader) {
-    const { done, value } = await readChunk(reader);
-    if (done) break;
+  for (let value = await nextChunk(); value !== undefined; value = await nextChunk()) {
     transferred += value.length;
     if (transferred > contentLength) throw badRequest("IncompleteBody", "the body is longer than Content-Length");
 
@@ -120,8 +163,12 @@ async function readChunk(reader: ReadableStreamDefaultReader<Uint8Array>) {
   try {
     return await reader.read();
   } catch (error) {
-    throw new StoreError(400, "IncompleteBody", `the connection closed before the body ended (${String(error)})`);
+    throw connectionClosed(error);
   }
+}
+
+function connectionClosed(error: unknown): StoreError {
+  return new StoreError(400, "IncompleteBody", `the connection closed before the body ended (${String(error)})`);
 }
 
 function checkEmptyPayload(payload: Payload): void {

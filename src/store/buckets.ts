@@ -6,6 +6,7 @@ import { receiveSmallBody } from "./body.ts";
 import { notFound, StoreError } from "./s3-error.ts";
 import { elements, xmlDocument } from "./xml.ts";
 import { isValidBucketName } from "./layout.ts";
+import { hasNoObjects } from "./stored-objects.ts";
 
 /** Largest CreateBucketConfiguration body accepted. */
 const maxConfigurationBytes = 64 * 1024;
@@ -46,9 +47,8 @@ export async function headBucket(state: StoreState, s3: S3Request): Promise<Resp
 export async function deleteBucket(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, 0);
   await requireBucket(state, s3.bucket);
-  const objects = await readdir(state.layout.objectsDir(s3.bucket));
   const uploads = await readdir(state.layout.uploadsDir(s3.bucket));
-  if (objects.length > 0 || uploads.length > 0) {
+  if (!(await hasNoObjects(state, s3.bucket)) || uploads.length > 0) {
     throw new StoreError(409, "BucketNotEmpty", "The bucket you tried to delete is not empty (objects or multipart uploads remain)");
   }
   await rm(state.layout.bucketDir(s3.bucket), { recursive: true });

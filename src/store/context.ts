@@ -1,11 +1,21 @@
 /** What every S3 operation handler receives: the store's state and the authenticated request. */
 import type { HashPool } from "../hashing/hash-pool.ts";
+import type { KeyedMutex } from "../shared/keyed-mutex.ts";
 import type { StructuredLogger } from "../shared/log.ts";
 import type { Payload } from "./auth.ts";
+import type { InlineObjects } from "./inline-objects.ts";
 import type { StoreLayout } from "./layout.ts";
 
 export interface StoreState {
   layout: StoreLayout;
+  /** Objects small enough to live in a database row rather than a file of their own. */
+  inline: InlineObjects;
+  /**
+   * Held while a PUT, a completed multipart upload or a DELETE puts its result in place, per
+   * bucket and key: an object lives either in a row or in a file, and moving it between the two
+   * takes two steps that must not interleave with another writer's.
+   */
+  keyLocks: KeyedMutex;
   region: string;
   logger: StructuredLogger;
   now: () => Date;

@@ -16,6 +16,9 @@ import { StoreLayout, checkBucketName, isValidBucketName, isValidUploadId } from
 import { routeOf } from "./router.ts";
 import { errorResponse, StoreError } from "./s3-error.ts";
 import { HashPool } from "../hashing/hash-pool.ts";
+import { KeyedMutex } from "../shared/keyed-mutex.ts";
+import { InlineObjects } from "./inline-objects.ts";
+import { StoredObjectReader } from "./stored-object.ts";
 
 export { maxPutBytes } from "./context.ts";
 export { maxRequestBodyBytes, serverOptionsOf } from "./server.ts";
@@ -39,6 +42,8 @@ export interface EmbeddedStore {
   credentials: StoreCredentials;
   /** Path of the credentials file, or undefined when the caller gave the credentials. */
   credentialsFile: string | undefined;
+  /** Reads the records of the bucket's objects in this process, without a signed request. */
+  storedObjects: StoredObjectReader;
   close(): Promise<void>;
 }
 
@@ -50,10 +55,15 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
   const bucket = options.bucket ?? "artifacts";
   checkBucketName(bucket);
   await createFolders(layout);
+  // Locked before the clean-up below, so a second process stops before it touches the first's files.
+  const inline = new InlineObjects(layout.inlineDatabase);
+  await removeTemporaryFiles(layout);
 
   const credentials = options.credentials ?? (await loadOrCreateCredentials(layout.credentialsFile));
   const state: StoreState = {
     layout,
+    inline,
+    keyLocks: new KeyedMutex(),
     region: options.region ?? "us-east-1",
     logger: options.logger ?? createStructuredLogger(),
     now: options.now ?? (() => new Date()),
@@ -69,11 +79,14 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     region: state.region,
     credentials,
     credentialsFile: options.credentials ? undefined : layout.credentialsFile,
-    close: async () => state.hashPool.close(),
+    storedObjects: new StoredObjectReader(state, bucket),
+    close: async () => {
+      await state.hashPool.close();
+      state.inline.close();
+    },
   };
 }
 
-/** Creates the folders and removes temporary files a crash left behind (they never verified). */
 async function createFolders(layout: StoreLayout): Promise<void> {
   try {
     await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
@@ -84,6 +97,10 @@ async function createFolders(layout: StoreLayout): Promise<void> {
       cause: error,
     });
   }
+}
+
+/** Removes the temporary files a crash left behind: their bodies never verified. */
+async function removeTemporaryFiles(layout: StoreLayout): Promise<void> {
   for (const name of await readdir(layout.tmpDir)) await rm(join(layout.tmpDir, name), { force: true });
 }
 

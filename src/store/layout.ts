@@ -4,6 +4,7 @@
  * checked against strict patterns first, so no request can name a file outside the data dir.
  *
  *   credentials.json                           access key pair, mode 0600
+ *   objects.sqlite                             objects up to 64 KiB, record and data (see inline-objects.ts)
  *   tmp/<random>                               bodies being received; renamed once verified
  *   buckets/<bucket>/objects/<sha256 of key>   object files (see object-file.ts)
  *   buckets/<bucket>/uploads/<uploadId>/upload the multipart upload's key and headers
@@ -25,6 +26,10 @@ export class StoreLayout {
 
   get credentialsFile(): string {
     return join(this.root, "credentials.json");
+  }
+
+  get inlineDatabase(): string {
+    return join(this.root, "objects.sqlite");
   }
 
   get tmpDir(): string {

@@ -1,11 +1,10 @@
 /** ListObjectsV2 and ListObjects (v1), with prefix, delimiter, max-keys and paging. */
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { S3Request, StoreState } from "./context.ts";
 import { receiveSmallBody } from "./body.ts";
 import { requireBucket, xmlResponse } from "./buckets.ts";
-import { readRecord, type ObjectRecord } from "./object-file.ts";
+import type { ObjectRecord } from "./object-file.ts";
 import { badRequest } from "./s3-error.ts";
+import { listRecords } from "./stored-objects.ts";
 import { elements, escapeXml, xmlDocument } from "./xml.ts";
 
 const maxKeysLimit = 1000;
@@ -64,15 +63,9 @@ function compareKeys(a: ObjectRecord, b: ObjectRecord): number {
   return a.key < b.key ? -1 : 1;
 }
 
-/** NOTE: reads every object header of the bucket per request; fine for the embedded store's sizes. */
+/** NOTE: reads every object record of the bucket per request; fine for the embedded store's sizes. */
 async function readAllRecords(state: StoreState, bucket: string): Promise<ObjectRecord[]> {
-  const directory = state.layout.objectsDir(bucket);
-  const records: ObjectRecord[] = [];
-  for (const name of await readdir(directory)) {
-    const record = await readRecord<ObjectRecord>(join(directory, name));
-    if (record) records.push(record);
-  }
-  return records.sort(compareKeys);
+  return (await listRecords(state, bucket)).sort(compareKeys);
 }
 
 function pageOf(records: ObjectRecord[], prefix: string, delimiter: string, startAfter: string, maxKeys: number): ListPage {

@@ -5,12 +5,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
-import { declaredPayloadLength, receiveSmallBody } from "./body.ts";
+import { declaredPayloadLength, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket, xmlResponse } from "./buckets.ts";
 import { concatenateParts, listPartRecords, type UploadRecord } from "./multipart-files.ts";
 import { objectHeadersOf } from "./object-headers.ts";
 import { commitFile, createTempFile, discardTempFile, readRecord, writeHeader, type PartRecord } from "./object-file.ts";
 import { receiveIntoFile } from "./receive-file.ts";
+import { commitObjectFile } from "./stored-objects.ts";
 import { badRequest, notFound, StoreError } from "./s3-error.ts";
 import { elements, parseCompleteMultipartUpload, xmlDocument, type CompletedPart } from "./xml.ts";
 
@@ -55,13 +56,14 @@ export async function uploadPart(state: StoreState, s3: S3Request): Promise<Resp
   }
 
   const partPath = state.layout.partFile(s3.bucket, uploadId, partNumber);
-  const record = await receiveIntoFile(state, s3, partPath, (received): PartRecord => ({
+  const partRecordOf = (received: ReceivedBody): PartRecord => ({
     partNumber,
     size: received.size,
     etag: `"${received.md5}"`,
     md5: received.md5,
     lastModified: state.now().toISOString(),
-  })).catch((error: NodeJS.ErrnoException) => {
+  });
+  const record = await receiveIntoFile(state, s3, partRecordOf, (file) => commitFile(file, partPath)).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") throw noSuchUpload(uploadId);
     throw error;
   });
@@ -90,7 +92,7 @@ export async function completeMultipartUpload(state: StoreState, s3: S3Request):
     const file = await createTempFile(state.layout.tmpDir);
     try {
       const record = await concatenateParts(state, s3.bucket, uploadId, upload, parts, file);
-      await commitFile(file, state.layout.objectFile(s3.bucket, s3.key));
+      await commitObjectFile(state, s3.bucket, s3.key, file);
       await rm(state.layout.uploadDir(s3.bucket, uploadId), { recursive: true, force: true });
 
       state.logger.log("store.complete-multipart-upload", { bucket: s3.bucket, key: s3.key, uploadId, parts: parts.length, size: record.size });

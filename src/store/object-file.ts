@@ -9,10 +9,11 @@
  * Data writes and every fsync stay asynchronous.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsync, openSync, readSync, renameSync } from "node:fs";
-import { open, unlink, type FileHandle } from "node:fs/promises";
+import { closeSync, fsync, openSync, readSync } from "node:fs";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BackgroundFlush } from "../shared/background-flush.ts";
+import { GroupSync } from "../shared/group-sync.ts";
 import { badRequest } from "./s3-error.ts";
 
 export const headerBytes = 8192;
@@ -75,7 +76,7 @@ export async function commitFile(file: TempFile, finalPath: string): Promise<voi
   await file.flush.finish();
   await file.handle.sync();
   await file.handle.close();
-  renameSync(file.path, finalPath);
+  await rename(file.path, finalPath);
   await syncDirectory(dirname(finalPath));
 }
 
@@ -88,32 +89,19 @@ export async function discardTempFile(file: TempFile): Promise<void> {
   });
 }
 
-interface DirectorySyncs {
-  current: Promise<void>;
-  /** The sync that starts when `current` ends, shared by every caller that arrived meanwhile. */
-  next?: Promise<void>;
-}
-
-const directorySyncs = new Map<string, DirectorySyncs>();
+const directorySyncs = new Map<string, GroupSync>();
 
 /**
  * Resolves once an fsync of the directory that started after this call has finished, which makes
- * every rename into it done before the call durable. Concurrent callers share one fsync: a caller
- * arriving while one runs waits for the next, so a burst of renames costs two fsyncs, not one each.
+ * every rename into it done before the call durable. Concurrent callers share one fsync.
  */
 export function syncDirectory(path: string): Promise<void> {
-  const syncs = directorySyncs.get(path);
-  if (!syncs) return startDirectorySync(path);
-  syncs.next ??= syncs.current.catch(() => undefined).then(() => startDirectorySync(path));
-  return syncs.next;
-}
-
-function startDirectorySync(path: string): Promise<void> {
-  const current = fsyncDirectory(path).finally(() => {
-    if (directorySyncs.get(path)?.current === current) directorySyncs.delete(path);
-  });
-  directorySyncs.set(path, { current });
-  return current;
+  let group = directorySyncs.get(path);
+  if (!group) {
+    group = new GroupSync(() => fsyncDirectory(path), () => directorySyncs.delete(path));
+    directorySyncs.set(path, group);
+  }
+  return group.request();
 }
 
 async function fsyncDirectory(path: string): Promise<void> {

@@ -1,14 +1,15 @@
 /** Object operations: PutObject, GetObject, HeadObject and DeleteObject. */
 import { statSync } from "node:fs";
-import { unlink } from "node:fs/promises";
 import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
-import { declaredPayloadLength, receiveSmallBody } from "./body.ts";
+import { declaredPayloadLength, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket } from "./buckets.ts";
+import { inlineMaxBytes } from "./inline-objects.ts";
 import { objectHeadersOf, responseHeadersOf } from "./object-headers.ts";
-import { headerBytes, readRecord, type ObjectRecord } from "./object-file.ts";
+import { headerBytes, type ObjectRecord } from "./object-file.ts";
 import { parseRange } from "./range.ts";
-import { receiveIntoFile } from "./receive-file.ts";
+import { receiveInline, receiveIntoFile } from "./receive-file.ts";
 import { badRequest, notFound, notImplemented, StoreError } from "./s3-error.ts";
+import { commitObjectFile, readObject, removeObject } from "./stored-objects.ts";
 import { normalizeEtag } from "./xml.ts";
 
 export async function putObject(state: StoreState, s3: S3Request): Promise<Response> {
@@ -24,14 +25,18 @@ export async function putObject(state: StoreState, s3: S3Request): Promise<Respo
   }
 
   const objectHeaders = objectHeadersOf(s3.request.headers);
-  const record = await receiveIntoFile(state, s3, state.layout.objectFile(s3.bucket, s3.key), (received): ObjectRecord => ({
+  const recordOf = (received: ReceivedBody): ObjectRecord => ({
     key: s3.key,
     size: received.size,
     etag: `"${received.md5}"`,
     lastModified: state.now().toISOString(),
     ...objectHeaders,
     sha256: received.sha256,
-  }));
+  });
+  const record =
+    length <= inlineMaxBytes
+      ? await receiveInline(state, s3, recordOf)
+      : await receiveIntoFile(state, s3, recordOf, (file) => commitObjectFile(state, s3.bucket, s3.key, file));
   state.logger.log("store.put-object", { bucket: s3.bucket, key: s3.key, size: record.size, requestId: s3.requestId });
   return new Response(null, { status: 200, headers: { etag: record.etag } });
 }
@@ -42,9 +47,9 @@ export async function getObject(state: StoreState, s3: S3Request): Promise<Respo
   await requireBucket(state, s3.bucket);
   if (s3.url.searchParams.has("partNumber")) throw notImplemented("GetObject with partNumber is not supported by this store");
 
-  const path = state.layout.objectFile(s3.bucket, s3.key);
-  const record = await readRecord<ObjectRecord>(path);
-  if (!record) throw notFound("NoSuchKey", "The specified key does not exist.");
+  const stored = await readObject(state, s3.bucket, s3.key, s3.request.method !== "HEAD");
+  if (!stored) throw notFound("NoSuchKey", "The specified key does not exist.");
+  const { record, path } = stored;
 
   const headers = responseHeadersOf(record);
   if (checkPreconditions(s3.request.headers, record.etag)) {
@@ -58,6 +63,8 @@ export async function getObject(state: StoreState, s3: S3Request): Promise<Respo
   if (range) headers["content-range"] = `bytes ${start}-${end - 1}/${record.size}`;
   const status = range ? 206 : 200;
   if (s3.request.method === "HEAD" || end === start) return new Response(null, { status, headers });
+
+  if (path === undefined) return new Response(stored.data!.subarray(start, end), { status, headers });
 
   logShortFile(state, s3, path, record);
   // A file body is the only kind Bun.serve 1.4 sends with Content-Length (by sendfile): it drops
@@ -103,11 +110,8 @@ function etagListMatches(list: string, etag: string): boolean {
 export async function deleteObject(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, 0);
   await requireBucket(state, s3.bucket);
-  try {
-    await unlink(state.layout.objectFile(s3.bucket, s3.key));
+  if (await removeObject(state, s3.bucket, s3.key)) {
     state.logger.log("store.delete-object", { bucket: s3.bucket, key: s3.key, requestId: s3.requestId });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   return new Response(null, { status: 204 });
 }

@@ -1,18 +1,21 @@
 /**
- * The durable write path shared by PUT object and UploadPart: the body streams into a temporary
- * file, and only a body that verified is fsync'd and renamed over `finalPath`. A mismatch, an
- * error or a dropped connection removes the temporary file and leaves any existing file as it was.
+ * The durable write paths of PUT object and UploadPart. A body streams into a temporary file, and
+ * only a body that verified is handed to `commit`, which makes it durable and moves it into place.
+ * A small object's body is gathered in memory and stored as a row. A mismatch, an error or a
+ * dropped connection keeps nothing and leaves any existing version as it was.
  */
 import type { S3Request, StoreState } from "./context.ts";
-import { fileSink, receiveBody, type ReceivedBody } from "./body.ts";
-import { commitFile, createTempFile, discardTempFile, encodeHeader, headerBytes, writeHeader } from "./object-file.ts";
+import { fileSink, receiveBody, receiveWholeBody, type ReceivedBody } from "./body.ts";
+import { inlineMaxBytes } from "./inline-objects.ts";
+import { createTempFile, discardTempFile, encodeHeader, headerBytes, writeHeader, type ObjectRecord, type TempFile } from "./object-file.ts";
 import { badRequest } from "./s3-error.ts";
+import { commitInlineObject } from "./stored-objects.ts";
 
 export async function receiveIntoFile<T extends object>(
   state: StoreState,
   s3: S3Request,
-  finalPath: string,
   recordOf: (received: ReceivedBody) => T,
+  commit: (file: TempFile) => Promise<void>,
 ): Promise<T> {
   encodeHeader(recordOf({ size: Number.MAX_SAFE_INTEGER, md5: "0".repeat(32), sha256: "0".repeat(64) }));
   const file = await createTempFile(state.layout.tmpDir);
@@ -21,12 +24,21 @@ export async function receiveIntoFile<T extends object>(
     checkContentMd5(s3.request.headers, received.md5);
     const record = recordOf(received);
     await writeHeader(file, record);
-    await commitFile(file, finalPath);
+    await commit(file);
     return record;
   } catch (error) {
     await discardTempFile(file);
     throw error;
   }
+}
+
+/** Receives a body of at most `inlineMaxBytes` into memory; resolves with its record once stored. */
+export async function receiveInline(state: StoreState, s3: S3Request, recordOf: (received: ReceivedBody) => ObjectRecord): Promise<ObjectRecord> {
+  const { data, received } = await receiveWholeBody(s3.request, s3.payload, inlineMaxBytes);
+  checkContentMd5(s3.request.headers, received.md5);
+  const record = recordOf(received);
+  await commitInlineObject(state, s3.bucket, record, data);
+  return record;
 }
 
 /** Content-MD5, when sent, is the base64 MD5 of the body; S3 answers BadDigest when it differs. */

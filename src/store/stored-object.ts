@@ -4,8 +4,8 @@
  * data, without a signed request through the store's HTTP handler.
  */
 import type { ObjectInfo } from "../signer/types.ts";
-import { StoreLayout } from "./layout.ts";
-import { readRecord, type ObjectRecord } from "./object-file.ts";
+import type { StoreState } from "./context.ts";
+import { readObject } from "./stored-objects.ts";
 
 export interface StoredObject {
   info: ObjectInfo;
@@ -15,19 +15,16 @@ export interface StoredObject {
 
 /** Reads objects of one bucket of the built-in store. */
 export class StoredObjectReader {
-  private readonly layout: StoreLayout;
-
   constructor(
-    dataDir: string,
+    private readonly state: StoreState,
     private readonly bucket: string,
-  ) {
-    this.layout = new StoreLayout(dataDir);
-  }
+  ) {}
 
   /** Returns the object's recorded length, ETag, headers and metadata; undefined when it does not exist. */
   async read(key: string): Promise<StoredObject | undefined> {
-    const record = await readRecord<ObjectRecord>(this.layout.objectFile(this.bucket, key));
-    if (record?.key !== key) return undefined;
+    const stored = await readObject(this.state, this.bucket, key, false);
+    if (!stored) return undefined;
+    const { record } = stored;
 
     const info: ObjectInfo = {
       contentLength: record.size,

@@ -5,10 +5,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { truncateSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import aws4 from "aws4";
+import { UnavailableError } from "../../src/shared/errors.ts";
 import { openStore } from "../../src/store/index.ts";
 import { StoreLayout } from "../../src/store/layout.ts";
 import { headerBytes } from "../../src/store/object-file.ts";
@@ -317,10 +319,24 @@ describe("keys and buckets", () => {
   });
 
   test("credentials persist across restarts", async () => {
-    const again = await openStore({ dataDir: store.dataDir, logger: memoryLogger() });
-    expect(again.credentials).toEqual({ accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey });
-    const mode = (await Bun.file(again.credentialsFile!).stat()).mode & 0o777;
-    expect(mode.toString(8)).toBe("600");
+    const dataDir = await mkdtemp(join(tmpdir(), "artifact-store-restart-"));
+    try {
+      const first = await openStore({ dataDir, logger: memoryLogger() });
+      await first.close();
+      const again = await openStore({ dataDir, logger: memoryLogger() });
+      await again.close();
+      expect(again.credentials).toEqual(first.credentials);
+      const mode = (await Bun.file(again.credentialsFile!).stat()).mode & 0o777;
+      expect(mode.toString(8)).toBe("600");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a second store on the same folder is refused while the first is open", async () => {
+    const second = openStore({ dataDir: store.dataDir, logger: memoryLogger() });
+    await expect(second).rejects.toBeInstanceOf(UnavailableError);
+    await expect(second).rejects.toThrow(/objects\.sqlite is in use by another artifact process/);
   });
 });
 

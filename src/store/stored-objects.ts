@@ -1,0 +1,91 @@
+/**
+ * The place of each object: a row of the inline database when it is small, else a file of its own.
+ * Each writer puts its version in one place and then removes the other, under a lock per key, so
+ * a key has one current version. A crash between the two steps can leave both, and reads then
+ * prefer the row. That row is the newer version when a small object replaced a file. When a file
+ * was replacing a row, the PUT of the file had not yet returned, so keeping the row loses no
+ * acknowledged write.
+ */
+import { readdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { StoreState } from "./context.ts";
+import { commitFile, readRecord, type ObjectRecord, type TempFile } from "./object-file.ts";
+
+export interface StoredVersion {
+  record: ObjectRecord;
+  /** The object's file; undefined when it lives in a row. */
+  path?: string;
+  /** The data of an object that lives in a row, when the caller asked for it. */
+  data?: Uint8Array;
+}
+
+/** Moves a verified object file into place and removes any row of the same key. */
+export async function commitObjectFile(state: StoreState, bucket: string, key: string, file: TempFile): Promise<void> {
+  await state.keyLocks.run(lockName(bucket, key), async () => {
+    await commitFile(file, state.layout.objectFile(bucket, key));
+    await state.inline.remove(bucket, key);
+  });
+}
+
+/** Stores a verified small object in a row and removes any file of the same key. */
+export async function commitInlineObject(state: StoreState, bucket: string, record: ObjectRecord, data: Uint8Array): Promise<void> {
+  await state.keyLocks.run(lockName(bucket, record.key), async () => {
+    await state.inline.put(bucket, record, data);
+    await removeFile(state.layout.objectFile(bucket, record.key));
+  });
+}
+
+/** Removes the object wherever it lives; false when it did not exist. */
+export async function removeObject(state: StoreState, bucket: string, key: string): Promise<boolean> {
+  return state.keyLocks.run(lockName(bucket, key), async () => {
+    const removedRow = await state.inline.remove(bucket, key);
+    const removedFile = await removeFile(state.layout.objectFile(bucket, key));
+    return removedRow || removedFile;
+  });
+}
+
+/** Reads the current version's record; the data too when it lives in a row. */
+export async function readObject(state: StoreState, bucket: string, key: string, withData: boolean): Promise<StoredVersion | undefined> {
+  if (withData) {
+    const row = state.inline.get(bucket, key);
+    if (row) return row;
+  } else {
+    const record = state.inline.record(bucket, key);
+    if (record) return { record };
+  }
+
+  const path = state.layout.objectFile(bucket, key);
+  const record = await readRecord<ObjectRecord>(path);
+  return record?.key === key ? { record, path } : undefined;
+}
+
+/** Returns the records of every object in the bucket, in no particular order. */
+export async function listRecords(state: StoreState, bucket: string): Promise<ObjectRecord[]> {
+  const rows = state.inline.records(bucket);
+  const inRows = new Set(rows.map((record) => record.key));
+  const directory = state.layout.objectsDir(bucket);
+  for (const name of await readdir(directory)) {
+    const record = await readRecord<ObjectRecord>(join(directory, name));
+    if (record && !inRows.has(record.key)) rows.push(record);
+  }
+  return rows;
+}
+
+/** Returns true when the bucket contains no object, in a row or in a file. */
+export async function hasNoObjects(state: StoreState, bucket: string): Promise<boolean> {
+  return state.inline.count(bucket) === 0 && (await readdir(state.layout.objectsDir(bucket))).length === 0;
+}
+
+async function removeFile(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+}
+
+function lockName(bucket: string, key: string): string {
+  return `${bucket}/${key}`;
+}
