@@ -96,6 +96,8 @@ async function measureOnce(run: number): Promise<Record<string, number | string>
       serverCpuSeconds: round(serverCpuSeconds, 2),
       serverCpuMsPerPair: round((serverCpuSeconds * 1000) / pairs, 3),
       serverSystemCpuSeconds: round(after.systemCpuSeconds - before.systemCpuSeconds, 2),
+      serverWriteCallsPerPair: round((after.writeCalls - before.writeCalls) / pairs, 1),
+      serverReadCallsPerPair: round((after.readCalls - before.readCalls) / pairs, 1),
       loadCpuSeconds: round((loadCpu.user + loadCpu.system) / 1e6, 2),
       serverRssMiB: round(after.rssMiB, 1),
       serverPeakRssMiB: round(after.peakRssMiB, 1),
@@ -127,7 +129,7 @@ for (let run = 1; run <= runs; run++) {
 }
 
 if (runs > 1) {
-  const keys = ["pairsPerSecond", "p50Ms", "p95Ms", "p99Ms", "serverCpuSeconds", "serverCpuMsPerPair", "serverSystemCpuSeconds", "loadCpuSeconds", "serverRssMiB", "serverPeakRssMiB"];
+  const keys = ["pairsPerSecond", "p50Ms", "p95Ms", "p99Ms", "serverCpuSeconds", "serverCpuMsPerPair", "serverSystemCpuSeconds", "serverWriteCallsPerPair", "serverReadCallsPerPair", "loadCpuSeconds", "serverRssMiB", "serverPeakRssMiB"];
   const medians = Object.fromEntries(keys.map((key) => [key, median(results.map((result) => result[key] as number))]));
   console.log(JSON.stringify({ median: true, runs, clients, pairs, ...medians }));
 }

@@ -32,6 +32,9 @@ export interface ProcessSample {
   cpuSeconds: number;
   /** The part of cpuSeconds spent in the kernel. */
   systemCpuSeconds: number;
+  /** Write and read system calls so far (syscw, syscr of /proc/<pid>/io), a count that host load does not blur. */
+  writeCalls: number;
+  readCalls: number;
   /** Resident set size now, in MiB. */
   rssMiB: number;
   /** Peak resident set size so far (VmHWM), in MiB. */
@@ -109,7 +112,11 @@ export function sampleProcess(pid: number): ProcessSample {
 
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, "m").exec(io)?.[1] ?? Number.NaN);
   return {
+    writeCalls: count("syscw"),
+    readCalls: count("syscr"),
     cpuSeconds: (userTicks + systemTicks) / clockTicksPerSecond,
     systemCpuSeconds: systemTicks / clockTicksPerSecond,
     rssMiB: kib("VmRSS") / 1024,
