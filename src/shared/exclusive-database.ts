@@ -4,10 +4,34 @@
  * shared-memory index that sharing would need.
  */
 import { Database } from "bun:sqlite";
-import { UnavailableError } from "./errors.ts";
+import { InputFileError, UnavailableError } from "./errors.ts";
 
-/** Throws UnavailableError (exit 69) with `inUse` and `hint` when another process holds the lock. */
+/**
+ * Attempts at the lock. Two processes that start together both take a shared lock on the way to
+ * the exclusive one, so both fail, and each must let go and try again for one of them to win.
+ */
+const lockAttempts = 10;
+
+/**
+ * Throws UnavailableError (exit 69) with `inUse` when another process holds the lock, and
+ * InputFileError (exit 66) when the file is not a SQLite database.
+ */
 export function openExclusiveDatabase(path: string, inUse: { message: string; hint: string }): Database {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return openLocked(path);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") throw notADatabase(path, error);
+      if (code !== "SQLITE_BUSY") throw error;
+      if (attempt === lockAttempts) throw new UnavailableError(inUse.message, { hint: inUse.hint, cause: error });
+      // A random pause, so that two processes retrying together do not collide again.
+      Bun.sleepSync(50 + Math.random() * 100);
+    }
+  }
+}
+
+function openLocked(path: string): Database {
   const db = new Database(path, { create: true, strict: true });
   try {
     // Set before WAL is first used, so SQLite keeps the WAL index in memory, not in a -shm file.
@@ -18,7 +42,13 @@ export function openExclusiveDatabase(path: string, inUse: { message: string; hi
     return db;
   } catch (error) {
     db.close();
-    if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
-    throw new UnavailableError(inUse.message, { hint: inUse.hint, cause: error });
+    throw error;
   }
+}
+
+function notADatabase(path: string, cause: unknown): InputFileError {
+  return new InputFileError(`${path} is not a valid SQLite database (${(cause as Error).message})`, {
+    hint: `restore it from a backup, or move it and ${path}-wal away to start without what it contained`,
+    cause,
+  });
 }

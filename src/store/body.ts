@@ -70,7 +70,7 @@ export async function receiveBody(request: Request, payload: Payload, sink: Body
  */
 export async function receiveWholeBody(request: Request, payload: Payload, maxBytes: number): Promise<{ data: Uint8Array; received: ReceivedBody }> {
   const declaredLength = declaredPayloadLength(request.headers, payload);
-  if (Number(request.headers.get("content-length")) > maxBytes + awsChunkedFramingAllowance) {
+  if (!fitsInMemory(request.headers, declaredLength, maxBytes)) {
     throw badRequest("MaxMessageLengthExceeded", `the request body is larger than ${maxBytes} bytes`);
   }
   const chunks: Uint8Array[] = [];
@@ -83,6 +83,15 @@ export async function receiveWholeBody(request: Request, payload: Payload, maxBy
 
 /** Room for aws-chunked framing around a body of `maxBytes` in receiveWholeBody. */
 const awsChunkedFramingAllowance = 64 * 1024;
+
+/**
+ * Returns true when a payload of `declaredLength` bytes fits `maxBytes`, and its transfer, with
+ * any aws-chunked framing, fits with room for that framing. Tiny chunks need more framing than
+ * that room, so such a body goes the streaming way.
+ */
+export function fitsInMemory(headers: Headers, declaredLength: number, maxBytes: number): boolean {
+  return declaredLength <= maxBytes && Number(headers.get("content-length")) <= maxBytes + awsChunkedFramingAllowance;
+}
 
 /** Returns the next chunk of a body, or undefined at its end. */
 type ChunkSource = () => Promise<Uint8Array | undefined>;

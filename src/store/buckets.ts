@@ -52,6 +52,8 @@ export async function deleteBucket(state: StoreState, s3: S3Request): Promise<Re
     throw new StoreError(409, "BucketNotEmpty", "The bucket you tried to delete is not empty (objects or multipart uploads remain)");
   }
   await rm(state.layout.bucketDir(s3.bucket), { recursive: true });
+  // A small PUT that passed its bucket check before the folder went may have added a row since.
+  await state.inline.removeBucket(s3.bucket);
   state.logger.log("store.delete-bucket", { bucket: s3.bucket, requestId: s3.requestId });
   return new Response(null, { status: 204 });
 }

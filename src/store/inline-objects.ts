@@ -57,6 +57,12 @@ export class InlineObjects {
     return true;
   }
 
+  /** Removes every row of a deleted bucket; resolves once the removal is durable. */
+  async removeBucket(bucket: string): Promise<void> {
+    const { changes } = this.db.query("DELETE FROM objects WHERE bucket = ?").run(bucket);
+    if (changes > 0) await this.logSync.request();
+  }
+
   record(bucket: string, key: string): ObjectRecord | undefined {
     const row = this.db.query<{ record: string }, [string, string]>("SELECT record FROM objects WHERE bucket = ? AND key = ?").get(bucket, key);
     return row ? (JSON.parse(row.record) as ObjectRecord) : undefined;

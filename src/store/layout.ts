@@ -81,6 +81,14 @@ export function checkBucketName(name: string): void {
   }
 }
 
+/** Maximum length of an object key in S3, in UTF-8 bytes. */
+export const maxKeyBytes = 1024;
+
+export function checkKeyLength(key: string): void {
+  const bytes = Buffer.byteLength(key, "utf8");
+  if (bytes > maxKeyBytes) throw badRequest("KeyTooLongError", `Your key is too long: ${bytes} bytes, at most ${maxKeyBytes}`);
+}
+
 export function isValidUploadId(uploadId: string): boolean {
   return uploadIdPattern.test(uploadId);
 }

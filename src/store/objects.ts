@@ -1,9 +1,10 @@
 /** Object operations: PutObject, GetObject, HeadObject and DeleteObject. */
 import { statSync } from "node:fs";
 import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
-import { declaredPayloadLength, receiveSmallBody, type ReceivedBody } from "./body.ts";
+import { declaredPayloadLength, fitsInMemory, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket } from "./buckets.ts";
 import { inlineMaxBytes } from "./inline-objects.ts";
+import { checkKeyLength } from "./layout.ts";
 import { objectHeadersOf, responseHeadersOf } from "./object-headers.ts";
 import { headerBytes, type ObjectRecord } from "./object-file.ts";
 import { parseRange } from "./range.ts";
@@ -15,6 +16,7 @@ import { normalizeEtag } from "./xml.ts";
 export async function putObject(state: StoreState, s3: S3Request): Promise<Response> {
   await requireBucket(state, s3.bucket);
   if (s3.request.headers.has("x-amz-copy-source")) throw notImplemented("CopyObject is not supported by this store");
+  checkKeyLength(s3.key);
 
   const length = declaredPayloadLength(s3.request.headers, s3.payload);
   if (length > maxPutBytes) {
@@ -34,7 +36,7 @@ export async function putObject(state: StoreState, s3: S3Request): Promise<Respo
     sha256: received.sha256,
   });
   const record =
-    length <= inlineMaxBytes
+    fitsInMemory(s3.request.headers, length, inlineMaxBytes)
       ? await receiveInline(state, s3, recordOf)
       : await receiveIntoFile(state, s3, recordOf, (file) => commitObjectFile(state, s3.bucket, s3.key, file));
   state.logger.log("store.put-object", { bucket: s3.bucket, key: s3.key, size: record.size, requestId: s3.requestId });

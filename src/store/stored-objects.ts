@@ -5,11 +5,16 @@
  * prefer the row. That row is the newer version when a small object replaced a file. When a file
  * was replacing a row, the PUT of the file had not yet returned, so keeping the row loses no
  * acknowledged write.
+ *
+ * NOTE: the other copy left by a crash stays on disk until the key is written or deleted again;
+ * nothing removes it at start.
  */
+import { existsSync } from "node:fs";
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoreState } from "./context.ts";
 import { commitFile, readRecord, type ObjectRecord, type TempFile } from "./object-file.ts";
+import { notFound } from "./s3-error.ts";
 
 export interface StoredVersion {
   record: ObjectRecord;
@@ -22,7 +27,12 @@ export interface StoredVersion {
 /** Moves a verified object file into place and removes any row of the same key. */
 export async function commitObjectFile(state: StoreState, bucket: string, key: string, file: TempFile): Promise<void> {
   await state.keyLocks.run(lockName(bucket, key), async () => {
-    await commitFile(file, state.layout.objectFile(bucket, key));
+    try {
+      await commitFile(file, state.layout.objectFile(bucket, key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") requireBucketNow(state, bucket);
+      throw error;
+    }
     await state.inline.remove(bucket, key);
   });
 }
@@ -30,6 +40,8 @@ export async function commitObjectFile(state: StoreState, bucket: string, key: s
 /** Stores a verified small object in a row and removes any file of the same key. */
 export async function commitInlineObject(state: StoreState, bucket: string, record: ObjectRecord, data: Uint8Array): Promise<void> {
   await state.keyLocks.run(lockName(bucket, record.key), async () => {
+    // Checked with no await before the insert, so a DeleteBucket cannot slip in between.
+    requireBucketNow(state, bucket);
     await state.inline.put(bucket, record, data);
     await removeFile(state.layout.objectFile(bucket, record.key));
   });
@@ -84,6 +96,11 @@ async function removeFile(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw error;
   }
+}
+
+/** Throws 404 NoSuchBucket when the bucket was deleted while a body was being received. */
+function requireBucketNow(state: StoreState, bucket: string): void {
+  if (!existsSync(state.layout.objectsDir(bucket))) throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
 }
 
 function lockName(bucket: string, key: string): string {

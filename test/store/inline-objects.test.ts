@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import aws4 from "aws4";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -184,6 +186,68 @@ describe("objects in rows", () => {
     });
   });
 });
+
+describe("limits and races", () => {
+  test("key over 1024 bytes: KeyTooLongError", async () => {
+    const key = "k".repeat(1025);
+    for (const size of [10, inlineMaxBytes + 1]) {
+      const response = await signedFetch(store, "PUT", `/${store.bucket}/${key}`, { body: randomBytes(size) });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain("KeyTooLongError");
+    }
+    const initiated = await signedFetch(store, "POST", `/${store.bucket}/${key}?uploads`);
+    expect(initiated.status).toBe(400);
+    expect(await initiated.text()).toContain("KeyTooLongError");
+
+    await put("k".repeat(1024), small());
+  });
+
+  test("PUT finishing after DeleteBucket: NoSuchBucket", async () => {
+    const bucket = "inline-deleted-meanwhile";
+    for (const size of [1000, inlineMaxBytes + 1000]) {
+      expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
+      const pending = await startPut(`/${bucket}/ghost.bin`, randomBytes(size));
+      expect((await signedFetch(store, "DELETE", `/${bucket}`)).status).toBe(204);
+
+      const answer = await pending.finish();
+      expect(answer).toStartWith("HTTP/1.1 404");
+      expect(answer).toContain("NoSuchBucket");
+
+      expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
+      expect((await signedFetch(store, "GET", `/${bucket}/ghost.bin`)).status).toBe(404);
+      expect((await signedFetch(store, "DELETE", `/${bucket}`)).status).toBe(204);
+    }
+  });
+});
+
+/** Sends a signed PUT with only its first 10 body bytes; `finish` sends the rest and returns the raw response. */
+async function startPut(path: string, body: Uint8Array): Promise<{ finish(): Promise<string> }> {
+  const url = new URL(path, store.endpoint);
+  const signed = aws4.sign(
+    { host: url.host, method: "PUT", path: url.pathname, service: "s3", region: store.region, body: Buffer.from(body), headers: { connection: "close" } },
+    { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+  );
+  const headers = Object.entries(signed.headers as Record<string, string>).map(([name, value]) => `${name}: ${value}`);
+  const socket = connect({ host: url.hostname, port: Number(url.port) });
+  let answer = "";
+  socket.on("data", (data) => (answer += data.toString()));
+  const closed = new Promise<void>((resolve, reject) => {
+    socket.on("close", () => resolve());
+    socket.on("error", reject);
+  });
+
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  socket.write([`PUT ${url.pathname} HTTP/1.1`, ...headers, "", ""].join("\r\n"));
+  await new Promise<void>((resolve) => socket.write(body.subarray(0, 10), () => resolve()));
+  await Bun.sleep(50);
+  return {
+    finish: async () => {
+      socket.write(body.subarray(10));
+      await closed;
+      return answer;
+    },
+  };
+}
 
 describe("rows and restarts", () => {
   test("acknowledged row survives SIGKILL", async () => {

@@ -333,7 +333,7 @@ describe("keys and buckets", () => {
     }
   });
 
-  test("a second store on the same folder is refused while the first is open", async () => {
+  test("second store on one folder: 69", async () => {
     const second = openStore({ dataDir: store.dataDir, logger: memoryLogger() });
     await expect(second).rejects.toBeInstanceOf(UnavailableError);
     await expect(second).rejects.toThrow(/objects\.sqlite is in use by another artifact process/);
@@ -380,6 +380,23 @@ describe("aws-chunked uploads", () => {
     const response = await chunkedUpload("chunked/ok.bin", chunks);
     expect(response.status).toBe(200);
     const stored = new Uint8Array(await (await signedFetch(store, "GET", `/${store.bucket}/chunked/ok.bin`)).arrayBuffer());
+    expect(sha256Hex(stored)).toBe(sha256Hex(Buffer.concat(chunks)));
+  });
+
+  test("small object in tiny chunks is stored", async () => {
+    const payload = randomBytes(60_000);
+    const chunks = Array.from({ length: payload.length / 16 }, (_, index) => payload.subarray(index * 16, index * 16 + 16));
+    const response = await chunkedUpload("chunked/tiny-chunks.bin", chunks);
+    expect(response.status).toBe(200);
+    const stored = new Uint8Array(await (await signedFetch(store, "GET", `/${store.bucket}/chunked/tiny-chunks.bin`)).arrayBuffer());
+    expect(sha256Hex(stored)).toBe(sha256Hex(payload));
+  });
+
+  test("small chunked object is stored", async () => {
+    const chunks = [randomBytes(8192), randomBytes(100)];
+    const response = await chunkedUpload("chunked/small.bin", chunks);
+    expect(response.status).toBe(200);
+    const stored = new Uint8Array(await (await signedFetch(store, "GET", `/${store.bucket}/chunked/small.bin`)).arrayBuffer());
     expect(sha256Hex(stored)).toBe(sha256Hex(Buffer.concat(chunks)));
   });
 
