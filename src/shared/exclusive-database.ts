@@ -22,13 +22,25 @@ export function openExclusiveDatabase(path: string, inUse: { message: string; hi
       return openLocked(path);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") throw notADatabase(path, error);
+      if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT" || code === "SQLITE_CANTOPEN") throw notADatabase(path, error);
       if (code !== "SQLITE_BUSY") throw error;
       if (attempt === lockAttempts) throw new UnavailableError(inUse.message, { hint: inUse.hint, cause: error });
       // A random pause, so that two processes retrying together do not collide again.
       Bun.sleepSync(50 + Math.random() * 100);
     }
   }
+}
+
+/**
+ * Throws InputFileError when a database without a schema version already has tables: another
+ * program wrote it, and migrating it would fail or mix the two.
+ */
+export function checkNoForeignTables(db: Database, path: string): void {
+  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+  if (tables.length === 0) return;
+  throw new InputFileError(`${path} has tables (${tables.map((table) => table.name).join(", ")}) but no schema version of artifact`, {
+    hint: "give artifact another --data-dir, since another program wrote this file",
+  });
 }
 
 function openLocked(path: string): Database {

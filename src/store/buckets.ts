@@ -6,7 +6,7 @@ import { receiveSmallBody } from "./body.ts";
 import { notFound, StoreError } from "./s3-error.ts";
 import { elements, xmlDocument } from "./xml.ts";
 import { isValidBucketName } from "./layout.ts";
-import { hasNoObjects } from "./stored-objects.ts";
+import { isBucketEmpty } from "./stored-objects.ts";
 
 /** Largest CreateBucketConfiguration body accepted. */
 const maxConfigurationBytes = 64 * 1024;
@@ -47,13 +47,18 @@ export async function headBucket(state: StoreState, s3: S3Request): Promise<Resp
 export async function deleteBucket(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, 0);
   await requireBucket(state, s3.bucket);
-  const uploads = await readdir(state.layout.uploadsDir(s3.bucket));
-  if (!(await hasNoObjects(state, s3.bucket)) || uploads.length > 0) {
+  if (!isBucketEmpty(state, s3.bucket)) {
     throw new StoreError(409, "BucketNotEmpty", "The bucket you tried to delete is not empty (objects or multipart uploads remain)");
   }
-  await rm(state.layout.bucketDir(s3.bucket), { recursive: true });
-  // A small PUT that passed its bucket check before the folder went may have added a row since.
-  await state.inline.removeBucket(s3.bucket);
+
+  // From here on, PUTs that commit into the bucket get 404 NoSuchBucket.
+  state.deletingBuckets.add(s3.bucket);
+  try {
+    await rm(state.layout.bucketDir(s3.bucket), { recursive: true });
+    await state.inline.removeBucket(s3.bucket);
+  } finally {
+    state.deletingBuckets.delete(s3.bucket);
+  }
   state.logger.log("store.delete-bucket", { bucket: s3.bucket, requestId: s3.requestId });
   return new Response(null, { status: 204 });
 }

@@ -16,6 +16,8 @@ export interface StoreState {
    * takes two steps that must not interleave with another writer's.
    */
   keyLocks: KeyedMutex;
+  /** Buckets whose DeleteBucket is removing their folder. */
+  deletingBuckets: Set<string>;
   region: string;
   logger: StructuredLogger;
   now: () => Date;

@@ -64,6 +64,7 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     layout,
     inline,
     keyLocks: new KeyedMutex(),
+    deletingBuckets: new Set(),
     region: options.region ?? "us-east-1",
     logger: options.logger ?? createStructuredLogger(),
     now: options.now ?? (() => new Date()),

@@ -10,8 +10,8 @@
  */
 import type { Database } from "bun:sqlite";
 import { closeSync, fsync, openSync } from "node:fs";
-import { UnavailableError } from "../shared/errors.ts";
-import { openExclusiveDatabase } from "../shared/exclusive-database.ts";
+import { InputFileError } from "../shared/errors.ts";
+import { checkNoForeignTables, openExclusiveDatabase } from "../shared/exclusive-database.ts";
 import { GroupSync } from "../shared/group-sync.ts";
 import type { ObjectRecord } from "./object-file.ts";
 
@@ -106,10 +106,11 @@ function migrate(db: Database, path: string): void {
   const { user_version: version } = db.query<{ user_version: number }, []>("PRAGMA user_version").get()!;
   if (version === schemaVersion) return;
   if (version > schemaVersion) {
-    throw new UnavailableError(`${path} has schema version ${version} but this program knows only ${schemaVersion}`, {
+    throw new InputFileError(`${path} has schema version ${version} but this program knows only ${schemaVersion}`, {
       hint: "run a newer artifact",
     });
   }
+  if (version === 0) checkNoForeignTables(db, path);
 
   db.transaction(() => {
     db.run(`CREATE TABLE objects (

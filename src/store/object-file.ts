@@ -73,11 +73,16 @@ export async function writeHeader(file: TempFile, record: object): Promise<void>
 
 /** Makes the temporary file durable and moves it to `finalPath`, replacing any previous file. */
 export async function commitFile(file: TempFile, finalPath: string): Promise<void> {
+  await syncTempFile(file);
+  await rename(file.path, finalPath);
+  await syncDirectory(dirname(finalPath));
+}
+
+/** Flushes and closes the temporary file, ready to be renamed into place. */
+export async function syncTempFile(file: TempFile): Promise<void> {
   await file.flush.finish();
   await file.handle.sync();
   await file.handle.close();
-  await rename(file.path, finalPath);
-  await syncDirectory(dirname(finalPath));
 }
 
 /** Removes a temporary file that will not be committed. */

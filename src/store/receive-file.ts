@@ -17,7 +17,7 @@ export async function receiveIntoFile<T extends object>(
   recordOf: (received: ReceivedBody) => T,
   commit: (file: TempFile) => Promise<void>,
 ): Promise<T> {
-  encodeHeader(recordOf({ size: Number.MAX_SAFE_INTEGER, md5: "0".repeat(32), sha256: "0".repeat(64) }));
+  checkRecordFits(recordOf);
   const file = await createTempFile(state.layout.tmpDir);
   try {
     const received = await receiveBody(s3.request, s3.payload, fileSink(file, headerBytes), state.hashPool);
@@ -34,11 +34,18 @@ export async function receiveIntoFile<T extends object>(
 
 /** Receives a body of at most `inlineMaxBytes` into memory; resolves with its record once stored. */
 export async function receiveInline(state: StoreState, s3: S3Request, recordOf: (received: ReceivedBody) => ObjectRecord): Promise<ObjectRecord> {
+  // The same limit as for files, so that whether a PUT fits does not depend on its size.
+  checkRecordFits(recordOf);
   const { data, received } = await receiveWholeBody(s3.request, s3.payload, inlineMaxBytes);
   checkContentMd5(s3.request.headers, received.md5);
   const record = recordOf(received);
   await commitInlineObject(state, s3.bucket, record, data);
   return record;
+}
+
+/** Throws MetadataTooLarge before any byte is received when the record, with its largest values, cannot fit a file's header. */
+function checkRecordFits(recordOf: (received: ReceivedBody) => object): void {
+  encodeHeader(recordOf({ size: Number.MAX_SAFE_INTEGER, md5: "0".repeat(32), sha256: "0".repeat(64) }));
 }
 
 /** Content-MD5, when sent, is the base64 MD5 of the body; S3 answers BadDigest when it differs. */

@@ -9,11 +9,11 @@
  * NOTE: the other copy left by a crash stays on disk until the key is written or deleted again;
  * nothing removes it at start.
  */
-import { existsSync } from "node:fs";
+import { existsSync, opendirSync, renameSync } from "node:fs";
 import { readdir, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { StoreState } from "./context.ts";
-import { commitFile, readRecord, type ObjectRecord, type TempFile } from "./object-file.ts";
+import { readRecord, syncDirectory, syncTempFile, type ObjectRecord, type TempFile } from "./object-file.ts";
 import { notFound } from "./s3-error.ts";
 
 export interface StoredVersion {
@@ -27,12 +27,12 @@ export interface StoredVersion {
 /** Moves a verified object file into place and removes any row of the same key. */
 export async function commitObjectFile(state: StoreState, bucket: string, key: string, file: TempFile): Promise<void> {
   await state.keyLocks.run(lockName(bucket, key), async () => {
-    try {
-      await commitFile(file, state.layout.objectFile(bucket, key));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") requireBucketNow(state, bucket);
-      throw error;
-    }
+    const path = state.layout.objectFile(bucket, key);
+    await syncTempFile(file);
+    // Checked and renamed with no await in between, so a DeleteBucket cannot slip in between.
+    requireBucketNow(state, bucket);
+    renameSync(file.path, path);
+    await syncDirectory(dirname(path));
     await state.inline.remove(bucket, key);
   });
 }
@@ -83,10 +83,6 @@ export async function listRecords(state: StoreState, bucket: string): Promise<Ob
   return rows;
 }
 
-/** Returns true when the bucket contains no object, in a row or in a file. */
-export async function hasNoObjects(state: StoreState, bucket: string): Promise<boolean> {
-  return state.inline.count(bucket) === 0 && (await readdir(state.layout.objectsDir(bucket))).length === 0;
-}
 
 async function removeFile(path: string): Promise<boolean> {
   try {
@@ -98,9 +94,28 @@ async function removeFile(path: string): Promise<boolean> {
   }
 }
 
-/** Throws 404 NoSuchBucket when the bucket was deleted while a body was being received. */
+/** Throws 404 NoSuchBucket when the bucket was deleted, or is being deleted, while a body was being received. */
 function requireBucketNow(state: StoreState, bucket: string): void {
-  if (!existsSync(state.layout.objectsDir(bucket))) throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
+  if (state.deletingBuckets.has(bucket) || !existsSync(state.layout.objectsDir(bucket))) {
+    throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
+  }
+}
+
+/**
+ * Returns true when the bucket contains no object and no multipart upload. Synchronous, so that
+ * DeleteBucket can check and mark the bucket with no commit in between.
+ */
+export function isBucketEmpty(state: StoreState, bucket: string): boolean {
+  return state.inline.count(bucket) === 0 && isFolderEmpty(state.layout.objectsDir(bucket)) && isFolderEmpty(state.layout.uploadsDir(bucket));
+}
+
+function isFolderEmpty(path: string): boolean {
+  const folder = opendirSync(path);
+  try {
+    return folder.readSync() === null;
+  } finally {
+    folder.closeSync();
+  }
 }
 
 function lockName(bucket: string, key: string): string {

@@ -202,6 +202,15 @@ describe("limits and races", () => {
     await put("k".repeat(1024), small());
   });
 
+  test("metadata limit for rows and files", async () => {
+    const headers = { "x-amz-meta-note": "n".repeat(9000) };
+    for (const size of [100, inlineMaxBytes + 1]) {
+      const response = await signedFetch(store, "PUT", `/${store.bucket}/limits/metadata.bin`, { body: randomBytes(size), headers });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain("MetadataTooLarge");
+    }
+  });
+
   test("PUT finishing after DeleteBucket: NoSuchBucket", async () => {
     const bucket = "inline-deleted-meanwhile";
     for (const size of [1000, inlineMaxBytes + 1000]) {
@@ -216,6 +225,31 @@ describe("limits and races", () => {
       expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
       expect((await signedFetch(store, "GET", `/${bucket}/ghost.bin`)).status).toBe(404);
       expect((await signedFetch(store, "DELETE", `/${bucket}`)).status).toBe(204);
+    }
+  });
+});
+
+describe("DeleteBucket racing PUTs", () => {
+  test("no PUT succeeds into a deleted bucket", async () => {
+    for (let round = 0; round < 24; round++) {
+      const bucket = `inline-race-${round}`;
+      const size = round % 2 === 0 ? 1000 : inlineMaxBytes + 1;
+      expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
+      const pending = await Promise.all(Array.from({ length: 6 }, (_, index) => startPut(`/${bucket}/k${index}`, randomBytes(size))));
+
+      const deleted = signedFetch(store, "DELETE", `/${bucket}`);
+      await Bun.sleep(round % 4);
+      const answers = await Promise.all(pending.map((put) => put.finish()));
+      const deleteStatus = (await deleted).status;
+
+      const stored = answers.filter((answer) => answer.startsWith("HTTP/1.1 200")).length;
+      if (deleteStatus === 204) {
+        expect(stored).toBe(0);
+        continue;
+      }
+      expect(deleteStatus).toBe(409);
+      const listing = await (await signedFetch(store, "GET", `/${bucket}?list-type=2`)).text();
+      expect(listing.match(/<Key>/g)?.length ?? 0).toBe(stored);
     }
   });
 });

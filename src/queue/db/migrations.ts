@@ -4,6 +4,8 @@
  * to date on open, each step in its own transaction.
  */
 import type { Database } from "bun:sqlite";
+import { InputFileError } from "../../shared/errors.ts";
+import { checkNoForeignTables } from "../../shared/exclusive-database.ts";
 
 const migrations: string[] = [
   `
@@ -62,13 +64,14 @@ const migrations: string[] = [
 export const schemaVersion = migrations.length;
 
 /** Applies every migration newer than the database's `user_version`. */
-export function migrate(db: Database): void {
+export function migrate(db: Database, path: string): void {
   const { user_version: current } = db.query("PRAGMA user_version").get() as { user_version: number };
   if (current > migrations.length) {
-    throw new Error(
-      `the database has schema version ${current} but this program knows only ${migrations.length}; run a newer artifact`,
-    );
+    throw new InputFileError(`${path} has schema version ${current} but this program knows only ${migrations.length}`, {
+      hint: "run a newer artifact",
+    });
   }
+  if (current === 0) checkNoForeignTables(db, path);
 
   for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {

@@ -16,6 +16,6 @@ export function openDatabase(dataDir: string): Database {
   // With WAL, NORMAL loses at most the last transactions on power loss, never consistency.
   db.run("PRAGMA synchronous = NORMAL");
   db.run("PRAGMA foreign_keys = ON");
-  migrate(db);
+  migrate(db, path);
   return db;
 }
