@@ -84,9 +84,22 @@ export function checkBucketName(name: string): void {
 /** Maximum length of an object key in S3, in UTF-8 bytes. */
 export const maxKeyBytes = 1024;
 
-export function checkKeyLength(key: string): void {
+/** Characters that XML 1.0 cannot carry, not even as character references. */
+const nonXmlCharacter = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+/**
+ * Checks the key of a new object: at most 1024 bytes, and no character that the XML replies
+ * (listings, CreateMultipartUpload) could not carry, since such a key could never be listed.
+ */
+export function checkNewKey(key: string): void {
   const bytes = Buffer.byteLength(key, "utf8");
   if (bytes > maxKeyBytes) throw badRequest("KeyTooLongError", `Your key is too long: ${bytes} bytes, at most ${maxKeyBytes}`);
+
+  const character = nonXmlCharacter.exec(key)?.[0];
+  if (character !== undefined) {
+    const codePoint = `U+${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    throw badRequest("InvalidArgument", `the key contains ${codePoint}, which XML replies cannot carry; use a key without control characters`);
+  }
 }
 
 export function isValidUploadId(uploadId: string): boolean {

@@ -8,7 +8,7 @@ import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
 import { declaredPayloadLength, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket, xmlResponse } from "./buckets.ts";
 import { concatenateParts, listPartRecords, type UploadRecord } from "./multipart-files.ts";
-import { checkKeyLength } from "./layout.ts";
+import { checkNewKey } from "./layout.ts";
 import { objectHeadersOf } from "./object-headers.ts";
 import { commitFile, createTempFile, discardTempFile, readRecord, writeHeader, type PartRecord } from "./object-file.ts";
 import { receiveIntoFile } from "./receive-file.ts";
@@ -25,7 +25,7 @@ const maxCompleteBodyBytes = 4 * 1024 * 1024;
 export async function createMultipartUpload(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, 0);
   await requireBucket(state, s3.bucket);
-  checkKeyLength(s3.key);
+  checkNewKey(s3.key);
 
   const uploadId = randomBytes(16).toString("hex");
   const record: UploadRecord = { key: s3.key, initiated: state.now().toISOString(), ...objectHeadersOf(s3.request.headers) };

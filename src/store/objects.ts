@@ -4,7 +4,7 @@ import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
 import { declaredPayloadLength, fitsInMemory, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket } from "./buckets.ts";
 import { inlineMaxBytes } from "./inline-objects.ts";
-import { checkKeyLength } from "./layout.ts";
+import { checkNewKey } from "./layout.ts";
 import { objectHeadersOf, responseHeadersOf } from "./object-headers.ts";
 import { headerBytes, type ObjectRecord } from "./object-file.ts";
 import { parseRange } from "./range.ts";
@@ -16,7 +16,7 @@ import { normalizeEtag } from "./xml.ts";
 export async function putObject(state: StoreState, s3: S3Request): Promise<Response> {
   await requireBucket(state, s3.bucket);
   if (s3.request.headers.has("x-amz-copy-source")) throw notImplemented("CopyObject is not supported by this store");
-  checkKeyLength(s3.key);
+  checkNewKey(s3.key);
 
   const length = declaredPayloadLength(s3.request.headers, s3.payload);
   if (length > maxPutBytes) {

@@ -202,6 +202,15 @@ describe("limits and races", () => {
     await put("k".repeat(1024), small());
   });
 
+  test("key with a control character: InvalidArgument", async () => {
+    for (const [method, suffix] of [["PUT", ""], ["POST", "?uploads"]] as const) {
+      const response = await signedFetch(store, method, `/${store.bucket}/limits/bell%07${suffix}`, { body: method === "PUT" ? small() : undefined });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain("the key contains U+0007");
+    }
+    await put("limits/tab%09and%0Anewline", small());
+  });
+
   test("metadata limit for rows and files", async () => {
     const headers = { "x-amz-meta-note": "n".repeat(9000) };
     for (const size of [100, inlineMaxBytes + 1]) {
