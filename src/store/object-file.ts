@@ -1,7 +1,8 @@
 /**
- * The file format of objects and parts: an 8 KiB header with the record as JSON (padded with
- * spaces), then the data. One file per object means one rename replaces data and metadata
- * together, and a reader that opened the file keeps reading the same version.
+ * The file format of parts, and of objects larger than a database row takes (inline-objects.ts):
+ * an 8 KiB header with the record as JSON (padded with spaces), then the data. One file per
+ * object means one rename replaces data and metadata together, and a reader that opened the
+ * file keeps reading the same version.
  * Files are written under tmp/, fsync'd, and renamed into place only once the body verified.
  *
  * Calls that only touch metadata (rename, reading a record, closing a directory) are synchronous:
@@ -9,8 +10,8 @@
  * Data writes and every fsync stay asynchronous.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsync, openSync, readSync } from "node:fs";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { closeSync, fsync, openSync, readSync, renameSync } from "node:fs";
+import { open, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BackgroundFlush } from "../shared/background-flush.ts";
 import { GroupSync } from "../shared/group-sync.ts";
@@ -74,7 +75,7 @@ export async function writeHeader(file: TempFile, record: object): Promise<void>
 /** Makes the temporary file durable and moves it to `finalPath`, replacing any previous file. */
 export async function commitFile(file: TempFile, finalPath: string): Promise<void> {
   await syncTempFile(file);
-  await rename(file.path, finalPath);
+  renameSync(file.path, finalPath);
   await syncDirectory(dirname(finalPath));
 }
 
