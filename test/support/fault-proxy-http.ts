@@ -35,6 +35,11 @@ export class SocketReader {
     socket.on("close", () => this.finish());
   }
 
+  /** True once the client closed or half-closed its side of the connection. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
   /** Returns up to `max` bytes, or undefined once the client closed and nothing is left. */
   async read(max: number): Promise<Buffer | undefined> {
     while (this.chunks.length === 0) {
@@ -129,6 +134,12 @@ export function requestBodyStream(socket: net.Socket, head: RequestHead, faults:
       remaining -= chunk.length;
 
       const { bytes, stop } = await transform.apply(chunk);
+      // A streaming proxy stops forwarding a request whose client has gone, even if some of the
+      // body is still buffered here; a stalled part that its uploader aborted must not arrive.
+      if (head.reader.closed) {
+        controller.error(new Error("client closed the connection before its body was forwarded"));
+        return;
+      }
       if (bytes.length > 0) controller.enqueue(bytes);
       if (stop) {
         socket.resetAndDestroy();
