@@ -134,8 +134,8 @@ export function requestBodyStream(socket: net.Socket, head: RequestHead, faults:
       remaining -= chunk.length;
 
       const { bytes, stop } = await transform.apply(chunk);
-      // A streaming proxy stops forwarding a request whose client has gone, even if some of the
-      // body is still buffered here; a stalled part that its uploader aborted must not arrive.
+      // A streaming proxy stops forwarding a request whose client has gone, even with some of
+      // the body still buffered here. So a stalled part that its uploader aborted never arrives.
       if (head.reader.closed) {
         controller.error(new Error("client closed the connection before its body was forwarded"));
         return;
