@@ -4,7 +4,7 @@
  * guarantees that the queue's signed requests rely on hold with it as with S3.
  */
 import { randomBytes } from "node:crypto";
-import { access, mkdir, readdir, rm } from "node:fs/promises";
+import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createStructuredLogger, type StructuredLogger } from "../shared/log.ts";
 import { OutputFileError } from "../shared/errors.ts";
@@ -19,6 +19,7 @@ import { HashPool } from "../hashing/hash-pool.ts";
 import { KeyedMutex } from "../shared/keyed-mutex.ts";
 import { InlineObjects } from "./inline-objects.ts";
 import { StoredObjectReader } from "./stored-object.ts";
+import { removeShadowedFiles } from "./stored-objects.ts";
 
 export { maxPutBytes } from "./context.ts";
 export { maxRequestBodyBytes, serverOptionsOf } from "./server.ts";
@@ -73,6 +74,7 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
   };
   await ensureBucket(state, bucket);
   await removeUnrecordedUploads(state);
+  await recoverFromCrash(state);
 
   return {
     handle: (request) => handleRequest(state, credentials, request),
@@ -84,6 +86,7 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     close: async () => {
       await state.hashPool.close();
       state.inline.close();
+      await rm(layout.runningMarker, { force: true });
     },
   };
 }
@@ -122,6 +125,19 @@ async function removeUnrecordedUploads(state: StoreState): Promise<void> {
       state.logger.log("store.removed-unrecorded-upload", { bucket, uploadId });
     }
   }
+}
+
+/**
+ * Cleans up after a process that did not close the store, which the running marker left behind
+ * shows, and sets the marker for this one.
+ */
+async function recoverFromCrash(state: StoreState): Promise<void> {
+  const marker = state.layout.runningMarker;
+  if (await access(marker).then(() => true, () => false)) {
+    const removed = await removeShadowedFiles(state);
+    state.logger.log("store.recovered", { shadowedFilesRemoved: removed });
+  }
+  await writeFile(marker, `${process.pid}\n`);
 }
 
 async function handleRequest(state: StoreState, credentials: StoreCredentials, request: Request): Promise<Response> {

@@ -80,6 +80,11 @@ export class InlineObjects {
     return rows.map((row) => JSON.parse(row.record) as ObjectRecord);
   }
 
+  /** Returns the bucket and key of every row. */
+  keys(): Array<{ bucket: string; key: string }> {
+    return this.db.query<{ bucket: string; key: string }, []>("SELECT bucket, key FROM objects").all();
+  }
+
   count(bucket: string): number {
     return this.db.query<{ count: number }, [string]>("SELECT count(*) AS count FROM objects WHERE bucket = ?").get(bucket)!.count;
   }

@@ -5,6 +5,7 @@
  *
  *   credentials.json                           access key pair, mode 0600
  *   objects.sqlite                             objects up to 64 KiB, record and data (see inline-objects.ts)
+ *   running                                    present while a process has the store open
  *   tmp/<random>                               bodies being received; renamed once verified
  *   buckets/<bucket>/objects/<sha256 of key>   object files (see object-file.ts)
  *   buckets/<bucket>/uploads/<uploadId>/upload the multipart upload's key and headers
@@ -30,6 +31,11 @@ export class StoreLayout {
 
   get inlineDatabase(): string {
     return join(this.root, "objects.sqlite");
+  }
+
+  /** Present while a process has the store open; found at start, it means the last one crashed. */
+  get runningMarker(): string {
+    return join(this.root, "running");
   }
 
   get tmpDir(): string {

@@ -6,8 +6,7 @@
  * was replacing a row, the PUT of the file had not yet returned, so keeping the row loses no
  * acknowledged write.
  *
- * NOTE: the other copy left by a crash stays on disk until the key is written or deleted again;
- * nothing removes it at start.
+ * The file copy a crash leaves beside a row is removed at the next start (removeShadowedFiles).
  */
 import { existsSync, opendirSync, renameSync } from "node:fs";
 import { readdir, unlink } from "node:fs/promises";
@@ -69,6 +68,18 @@ export async function readObject(state: StoreState, bucket: string, key: string,
   const path = state.layout.objectFile(bucket, key);
   const record = await readRecord<ObjectRecord>(path);
   return record?.key === key ? { record, path } : undefined;
+}
+
+/**
+ * Removes the files of keys that also have a row, which only a crash between the two steps of a
+ * move leaves behind. Returns how many it removed.
+ */
+export async function removeShadowedFiles(state: StoreState): Promise<number> {
+  let removed = 0;
+  for (const { bucket, key } of state.inline.keys()) {
+    if (await removeFile(state.layout.objectFile(bucket, key))) removed++;
+  }
+  return removed;
 }
 
 /** Returns the records of every object in the bucket, in no particular order. */

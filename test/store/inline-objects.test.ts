@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import aws4 from "aws4";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -305,6 +305,37 @@ describe("rows and restarts", () => {
       const second = await spawnStore(dataDir);
       try {
         const response = await signedFetch(second, "GET", `/${second.bucket}/kept.bin`);
+        expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("file beside a row removed after a crash", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "artifact-inline-shadow-"));
+    const dataLayout = new StoreLayout(dataDir);
+    try {
+      const first = await spawnStore(dataDir);
+      expect((await signedFetch(first, "PUT", `/${first.bucket}/moved.bin`, { body: large() })).status).toBe(200);
+      await first.stop();
+      expect(existsSync(dataLayout.runningMarker)).toBe(false);
+
+      // What a crash leaves when a small PUT committed its row but had not removed the file yet.
+      const body = small();
+      const record = { key: "moved.bin", size: body.length, etag: md5Etag(body), lastModified: new Date().toISOString(), headers: {}, userMetadata: {} };
+      const database = new Database(dataLayout.inlineDatabase);
+      database.run("INSERT INTO objects (bucket, key, record, data) VALUES (?, ?, ?, ?)", ["artifacts", "moved.bin", JSON.stringify(record), body]);
+      database.close();
+      writeFileSync(dataLayout.runningMarker, "1\n");
+      expect(existsSync(dataLayout.objectFile("artifacts", "moved.bin"))).toBe(true);
+
+      const second = await spawnStore(dataDir);
+      try {
+        expect(existsSync(dataLayout.objectFile("artifacts", "moved.bin"))).toBe(false);
+        const response = await signedFetch(second, "GET", `/${second.bucket}/moved.bin`);
         expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true);
       } finally {
         await second.stop();
