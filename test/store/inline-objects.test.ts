@@ -292,81 +292,92 @@ async function startPut(path: string, body: Uint8Array): Promise<{ finish(): Pro
   };
 }
 
+type SpawnedStore = Awaited<ReturnType<typeof spawnStore>>;
+
+/**
+ * Runs `beforeRestart` against a store process, then `afterRestart` against a new one on the same
+ * data dir. `beforeRestart` may stop or kill the first process itself.
+ */
+async function acrossRestart(
+  beforeRestart: (first: SpawnedStore, dataLayout: StoreLayout) => Promise<void>,
+  afterRestart: (second: SpawnedStore, dataLayout: StoreLayout) => Promise<void>,
+): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), "artifact-inline-restart-"));
+  const dataLayout = new StoreLayout(dataDir);
+  try {
+    const first = await spawnStore(dataDir);
+    try {
+      await beforeRestart(first, dataLayout);
+    } finally {
+      await first.stop();
+    }
+
+    const second = await spawnStore(dataDir);
+    try {
+      await afterRestart(second, dataLayout);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 describe("rows and restarts", () => {
   test("acknowledged row survives SIGKILL", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "artifact-inline-kill-"));
-    try {
-      const first = await spawnStore(dataDir);
-      const body = small();
-      expect((await signedFetch(first, "PUT", `/${first.bucket}/kept.bin`, { body })).status).toBe(200);
-      process.kill(first.pid, "SIGKILL");
-      await first.stop();
-
-      const second = await spawnStore(dataDir);
-      try {
+    const body = small();
+    await acrossRestart(
+      async (first) => {
+        expect((await signedFetch(first, "PUT", `/${first.bucket}/kept.bin`, { body })).status).toBe(200);
+        process.kill(first.pid, "SIGKILL");
+      },
+      async (second) => {
         const response = await signedFetch(second, "GET", `/${second.bucket}/kept.bin`);
         expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true);
-      } finally {
-        await second.stop();
-      }
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      },
+    );
   });
 
   test("file beside a row removed after a crash", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "artifact-inline-shadow-"));
-    const dataLayout = new StoreLayout(dataDir);
-    try {
-      const first = await spawnStore(dataDir);
-      expect((await signedFetch(first, "PUT", `/${first.bucket}/moved.bin`, { body: large() })).status).toBe(200);
-      await first.stop();
-      expect(existsSync(dataLayout.runningMarker)).toBe(false);
+    const body = small();
+    await acrossRestart(
+      async (first, dataLayout) => {
+        expect((await signedFetch(first, "PUT", `/${first.bucket}/moved.bin`, { body: large() })).status).toBe(200);
+        await first.stop();
+        expect(existsSync(dataLayout.runningMarker)).toBe(false);
 
-      // What a crash leaves when a small PUT committed its row but had not removed the file yet.
-      const body = small();
-      const record = { key: "moved.bin", size: body.length, etag: md5Etag(body), lastModified: new Date().toISOString(), headers: {}, userMetadata: {} };
-      const database = new Database(dataLayout.inlineDatabase);
-      database.run("INSERT INTO objects (bucket, key, record, data) VALUES (?, ?, ?, ?)", ["artifacts", "moved.bin", JSON.stringify(record), body]);
-      database.close();
-      writeFileSync(dataLayout.runningMarker, "1\n");
-      expect(existsSync(dataLayout.objectFile("artifacts", "moved.bin"))).toBe(true);
-
-      const second = await spawnStore(dataDir);
-      try {
+        // What a crash leaves when a small PUT committed its row but had not removed the file yet.
+        const record = { key: "moved.bin", size: body.length, etag: md5Etag(body), lastModified: new Date().toISOString(), headers: {}, userMetadata: {} };
+        const database = new Database(dataLayout.inlineDatabase);
+        database.run("INSERT INTO objects (bucket, key, record, data) VALUES (?, ?, ?, ?)", ["artifacts", "moved.bin", JSON.stringify(record), body]);
+        database.close();
+        writeFileSync(dataLayout.runningMarker, "1\n");
+        expect(existsSync(dataLayout.objectFile("artifacts", "moved.bin"))).toBe(true);
+      },
+      async (second, dataLayout) => {
         expect(existsSync(dataLayout.objectFile("artifacts", "moved.bin"))).toBe(false);
         const response = await signedFetch(second, "GET", `/${second.bucket}/moved.bin`);
         expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true);
-      } finally {
-        await second.stop();
-      }
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      },
+    );
   });
 
   test("row changed at rest keeps its ETag", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "artifact-inline-rot-"));
-    try {
-      const first = await spawnStore(dataDir);
-      const body = Buffer.from("the bytes that were stored");
-      expect((await signedFetch(first, "PUT", `/${first.bucket}/rot.txt`, { body })).status).toBe(200);
-      await first.stop();
+    const body = Buffer.from("the bytes that were stored");
+    await acrossRestart(
+      async (first, dataLayout) => {
+        expect((await signedFetch(first, "PUT", `/${first.bucket}/rot.txt`, { body })).status).toBe(200);
+        await first.stop();
 
-      const database = new Database(new StoreLayout(dataDir).inlineDatabase);
-      database.run("UPDATE objects SET data = ? WHERE key = ?", [Buffer.from("the bytes that were Stored"), "rot.txt"]);
-      database.close();
-
-      const second = await spawnStore(dataDir);
-      try {
+        const database = new Database(dataLayout.inlineDatabase);
+        database.run("UPDATE objects SET data = ? WHERE key = ?", [Buffer.from("the bytes that were Stored"), "rot.txt"]);
+        database.close();
+      },
+      async (second) => {
         const response = await signedFetch(second, "GET", `/${second.bucket}/rot.txt`);
         expect(response.headers.get("etag")).toBe(md5Etag(body));
         expect(await response.text()).toBe("the bytes that were Stored");
-      } finally {
-        await second.stop();
-      }
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      },
+    );
   });
 });
