@@ -3,7 +3,8 @@
  * clients against `artifact serve` running as its own process, with its log in a file. Each run
  * starts a fresh server and data directory, sends a warm-up phase and then the measured phase,
  * and prints one JSON line. With --runs above 1, a last line gives the medians over the runs.
- * Pair latency leaves out the single-part PUT between the two calls; the wall time includes it.
+ * Pair latency leaves out the single-part PUT between the two calls; the wall time includes it,
+ * and the PUT has latency fields of its own.
  * Server CPU seconds and RSS come from /proc, so the script runs on Linux only.
  *
  *   bun scripts/bench-queue.ts [--clients 50] [--pairs 3000] [--warmup 500] [--bytes 64] [--runs 3]
@@ -93,6 +94,10 @@ async function measureOnce(run: number): Promise<Record<string, number | string>
       p50Ms: round(percentile(result.latencies, 50), 1),
       p95Ms: round(percentile(result.latencies, 95), 1),
       p99Ms: round(percentile(result.latencies, 99), 1),
+      createP50Ms: round(percentile(result.steps.create, 50), 1),
+      putP50Ms: round(percentile(result.steps.put, 50), 1),
+      putP99Ms: round(percentile(result.steps.put, 99), 1),
+      completeP50Ms: round(percentile(result.steps.complete, 50), 1),
       serverCpuSeconds: round(serverCpuSeconds, 2),
       serverCpuMsPerPair: round((serverCpuSeconds * 1000) / pairs, 3),
       serverSystemCpuSeconds: round(after.systemCpuSeconds - before.systemCpuSeconds, 2),
@@ -129,7 +134,7 @@ for (let run = 1; run <= runs; run++) {
 }
 
 if (runs > 1) {
-  const keys = ["pairsPerSecond", "p50Ms", "p95Ms", "p99Ms", "serverCpuSeconds", "serverCpuMsPerPair", "serverSystemCpuSeconds", "serverWriteCallsPerPair", "serverReadCallsPerPair", "loadCpuSeconds", "serverRssMiB", "serverPeakRssMiB"];
+  const keys = ["pairsPerSecond", "p50Ms", "p95Ms", "p99Ms", "createP50Ms", "putP50Ms", "putP99Ms", "completeP50Ms", "serverCpuSeconds", "serverCpuMsPerPair", "serverSystemCpuSeconds", "serverWriteCallsPerPair", "serverReadCallsPerPair", "loadCpuSeconds", "serverRssMiB", "serverPeakRssMiB"];
   const medians = Object.fromEntries(keys.map((key) => [key, median(results.map((result) => result[key] as number))]));
   console.log(JSON.stringify({ median: true, runs, clients, pairs, ...medians }));
 }

@@ -19,6 +19,8 @@ export interface PhaseResult {
   seconds: number;
   /** Milliseconds per pair, sorted ascending. */
   latencies: number[];
+  /** Milliseconds of each step alone, sorted ascending. */
+  steps: { create: number[]; put: number[]; complete: number[] };
 }
 
 interface SignedRequest {
@@ -69,6 +71,7 @@ export async function runPhase(target: LoadTarget, prefix: string, pairs: number
     contentLength: target.content.byteLength,
   };
   const latencies: number[] = [];
+  const steps = { create: [] as number[], put: [] as number[], complete: [] as number[] };
   let next = 0;
 
   async function client(): Promise<void> {
@@ -80,20 +83,28 @@ export async function runPhase(target: LoadTarget, prefix: string, pairs: number
       const { requests } = (await created.json()) as { requests: SignedRequest[] };
       const createMs = performance.now() - createStarted;
 
+      const putStarted = performance.now();
       const put = await fetch(requests[0]!.url, { method: "PUT", headers: requests[0]!.headers, body: target.content });
       await expectStatus(put, 200, "PUT");
+      const putMs = performance.now() - putStarted;
 
       const completeStarted = performance.now();
       await expectStatus(await call(target, "PUT", path, { etags: [] }), 204, "completeArtifact");
-      latencies.push(createMs + performance.now() - completeStarted);
+      const completeMs = performance.now() - completeStarted;
+      latencies.push(createMs + completeMs);
+      steps.create.push(createMs);
+      steps.put.push(putMs);
+      steps.complete.push(completeMs);
     }
   }
 
   const started = performance.now();
   await Promise.all(Array.from({ length: clients }, client));
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { pairs, seconds, latencies };
+  const ascending = (a: number, b: number) => a - b;
+  latencies.sort(ascending);
+  for (const list of Object.values(steps)) list.sort(ascending);
+  return { pairs, seconds, latencies, steps };
 }
 
 /** Returns the p-th percentile (0 to 100) of ascending `sorted`, by the nearest-rank method. */

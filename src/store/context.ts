@@ -11,9 +11,9 @@ export interface StoreState {
   /** Objects small enough to live in a database row rather than a file of their own. */
   inline: InlineObjects;
   /**
-   * Held while a PUT, a completed multipart upload or a DELETE puts its result in place, per
-   * bucket and key: an object lives either in a row or in a file, and moving it between the two
-   * takes two steps that must not interleave with another writer's.
+   * Locks per bucket and key, held while a PUT, a completed multipart upload or a DELETE puts its
+   * result in place. An object lives either in a row or in a file, and moving it between the two
+   * takes two steps, which must not interleave with another writer's.
    */
   keyLocks: KeyedMutex;
   /** Buckets whose DeleteBucket is removing their folder. */

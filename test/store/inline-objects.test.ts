@@ -149,9 +149,9 @@ describe("objects in rows", () => {
     expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
     expect((await signedFetch(store, "PUT", `/${bucket}/only.txt`, { body: Buffer.from("left behind") })).status).toBe(200);
 
-    const refused = await signedFetch(store, "DELETE", `/${bucket}`);
-    expect(refused.status).toBe(409);
-    expect(await refused.text()).toContain("BucketNotEmpty");
+    const rejected = await signedFetch(store, "DELETE", `/${bucket}`);
+    expect(rejected.status).toBe(409);
+    expect(await rejected.text()).toContain("BucketNotEmpty");
 
     expect((await signedFetch(store, "DELETE", `/${bucket}/only.txt`)).status).toBe(204);
     expect((await signedFetch(store, "GET", `/${bucket}/only.txt`)).status).toBe(404);
