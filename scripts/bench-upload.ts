@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QueueClient } from "../src/client/queue-client.ts";
+import { sampleProcess } from "./bench-queue/server-process.ts";
 import { niceSlugid } from "../src/shared/slugid.ts";
 import { parseByteSize } from "../src/upload/sizes.ts";
 import { createTestBucket, rgwTarget } from "../test/support/rgw.ts";
@@ -34,6 +35,7 @@ const command = values.binary ? [values.binary] : ["bun", join(import.meta.dir, 
 const size = parseByteSize("size", values.size!);
 
 interface Server {
+  pid: number;
   rootUrl: string;
   accessToken: string;
   stop: () => Promise<void>;
@@ -54,6 +56,7 @@ async function startServe(dataDir: string, extraArgs: string[]): Promise<Server>
 
   const credentials = await Bun.file(join(dataDir, "root-credentials.json")).json();
   return {
+    pid: child.pid,
     rootUrl: /listening on (\S+)/.exec(output)![1]!,
     accessToken: credentials.accessToken,
     stop: async () => {
@@ -100,12 +103,16 @@ async function benchTarget(target: string, input: string, work: string): Promise
       if (values.gzip) args.push("--gzip");
       if (values["part-size"]) args.push("--part-size", values["part-size"]);
 
+      const serverBefore = sampleProcess(server.pid).cpuSeconds;
       const started = performance.now();
       const child = Bun.spawn([...command, ...args], { env, stdout: "pipe", stderr: "inherit" });
       const output = await new Response(child.stdout).text();
       const exitCode = await child.exited;
       const seconds = (performance.now() - started) / 1000;
-      const peakRss = child.resourceUsage()?.maxRSS ?? 0;
+      const usage = child.resourceUsage();
+      const peakRss = usage?.maxRSS ?? 0;
+      const clientCpu = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6 : Number.NaN;
+      const serverCpu = sampleProcess(server.pid).cpuSeconds - serverBefore;
       if (exitCode !== 0) throw new Error(`upload to ${target} exited ${exitCode}`);
 
       const summary = JSON.parse(output);
@@ -113,7 +120,8 @@ async function benchTarget(target: string, input: string, work: string): Promise
       console.log(
         `${target.padEnd(5)} concurrency ${concurrency.padStart(2)}: ${(size / 1048576).toFixed(0)} MiB in ${seconds.toFixed(2)} s wall, ` +
           `${(size / 1048576 / seconds).toFixed(1)} MiB/s, peak RSS ${(peakRss / 1048576).toFixed(1)} MiB, ${summary.parts} parts, ${summary.attempts} requests; ` +
-          `hash ${summary.hashSeconds} s, send ${summary.sendSeconds} s (${(size / 1048576 / summary.sendSeconds).toFixed(1)} MiB/s), complete ${summary.completeSeconds} s`,
+          `hash ${summary.hashSeconds} s, send ${summary.sendSeconds} s (${(size / 1048576 / summary.sendSeconds).toFixed(1)} MiB/s), complete ${summary.completeSeconds} s; ` +
+          `CPU s per GiB: client ${(clientCpu / (size / 2 ** 30)).toFixed(2)}, server ${(serverCpu / (size / 2 ** 30)).toFixed(2)}`,
       );
     }
   } finally {

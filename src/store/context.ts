@@ -5,6 +5,7 @@ import type { StructuredLogger } from "../shared/log.ts";
 import type { Payload } from "./auth.ts";
 import type { InlineObjects } from "./inline-objects.ts";
 import type { StoreLayout } from "./layout.ts";
+import type { UploadData } from "./upload-data.ts";
 
 export interface StoreState {
   layout: StoreLayout;
@@ -23,6 +24,8 @@ export interface StoreState {
   now: () => Date;
   /** Multipart uploads being completed or aborted, so each happens at most once at a time. */
   busyUploads: Set<string>;
+  /** Data files of multipart uploads by `<bucket>/<uploadId>`, as far as this process has used them. */
+  uploadData: Map<string, UploadData>;
   /** Workers that hash bodies of at least `pooledHashMinBytes` off the event loop. */
   hashPool: HashPool;
 }

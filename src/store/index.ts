@@ -70,6 +70,7 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     logger: options.logger ?? createStructuredLogger(),
     now: options.now ?? (() => new Date()),
     busyUploads: new Set(),
+    uploadData: new Map(),
     hashPool: new HashPool(hashWorkerCount),
   };
   await ensureBucket(state, bucket);

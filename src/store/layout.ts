@@ -9,7 +9,10 @@
  *   tmp/<random>                               bodies being received; renamed once verified
  *   buckets/<bucket>/objects/<sha256 of key>   object files (see object-file.ts)
  *   buckets/<bucket>/uploads/<uploadId>/upload the multipart upload's key and headers
- *   buckets/<bucket>/uploads/<uploadId>/<part> one file per uploaded part
+ *   buckets/<bucket>/uploads/<uploadId>/<part> one file per uploaded part: its record, and its data
+ *                                              unless the data file holds it
+ *   buckets/<bucket>/uploads/<uploadId>/data-<part size>
+ *                                              parts at their place in the object (see upload-data.ts)
  */
 import { join } from "node:path";
 import { badRequest, notFound, type StoreError } from "./s3-error.ts";
@@ -70,6 +73,10 @@ export class StoreLayout {
 
   uploadFile(bucket: string, uploadId: string): string {
     return join(this.uploadDir(bucket, uploadId), "upload");
+  }
+
+  uploadDataFile(bucket: string, uploadId: string, partSize: number): string {
+    return join(this.uploadDir(bucket, uploadId), `data-${partSize}`);
   }
 
   partFile(bucket: string, uploadId: string, partNumber: number): string {

@@ -3,17 +3,19 @@
  * AbortMultipartUpload and ListParts. Parts stay on disk until the upload completes or is aborted.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
+import { BackgroundFlush } from "../shared/background-flush.ts";
 import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
 import { declaredPayloadLength, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket, xmlResponse } from "./buckets.ts";
-import { concatenateParts, listPartRecords, type UploadRecord } from "./multipart-files.ts";
+import { assembleInPlace, concatenateParts, fitsDataFile, listPartRecords, type UploadRecord } from "./multipart-files.ts";
 import { checkNewKey } from "./layout.ts";
 import { objectHeadersOf } from "./object-headers.ts";
-import { commitFile, createTempFile, discardTempFile, readRecord, writeHeader, type PartRecord } from "./object-file.ts";
-import { receiveIntoFile } from "./receive-file.ts";
+import { commitFile, commitRecordFile, createTempFile, discardTempFile, readRecord, type ObjectRecord, type PartRecord, type TempFile } from "./object-file.ts";
+import { receiveIntoFile, receiveIntoSlot } from "./receive-file.ts";
 import { commitObjectFile } from "./stored-objects.ts";
 import { badRequest, notFound, StoreError } from "./s3-error.ts";
+import { claimSlot, forgetUploadData, uploadDataOf, uploadLockName } from "./upload-data.ts";
 import { elements, parseCompleteMultipartUpload, xmlDocument, type CompletedPart } from "./xml.ts";
 
 /** S3's limits: part numbers 1 to 10,000, and every part but the last at least 5 MiB. */
@@ -30,12 +32,9 @@ export async function createMultipartUpload(state: StoreState, s3: S3Request): P
   const uploadId = randomBytes(16).toString("hex");
   const record: UploadRecord = { key: s3.key, initiated: state.now().toISOString(), ...objectHeadersOf(s3.request.headers) };
   await mkdir(state.layout.uploadDir(s3.bucket, uploadId));
-  const file = await createTempFile(state.layout.tmpDir);
   try {
-    await writeHeader(file, record);
-    await commitFile(file, state.layout.uploadFile(s3.bucket, uploadId));
+    await commitRecordFile(state.layout.tmpDir, record, state.layout.uploadFile(s3.bucket, uploadId));
   } catch (error) {
-    await discardTempFile(file);
     await rm(state.layout.uploadDir(s3.bucket, uploadId), { recursive: true, force: true });
     throw error;
   }
@@ -57,7 +56,6 @@ export async function uploadPart(state: StoreState, s3: S3Request): Promise<Resp
     });
   }
 
-  const partPath = state.layout.partFile(s3.bucket, uploadId, partNumber);
   const partRecordOf = (received: ReceivedBody): PartRecord => ({
     partNumber,
     size: received.size,
@@ -65,11 +63,32 @@ export async function uploadPart(state: StoreState, s3: S3Request): Promise<Resp
     md5: received.md5,
     lastModified: state.now().toISOString(),
   });
-  const record = await receiveIntoFile(state, s3, partRecordOf, (file) => commitFile(file, partPath)).catch((error: NodeJS.ErrnoException) => {
+  const record = await receivePart(state, s3, uploadId, partNumber, length, partRecordOf).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") throw noSuchUpload(uploadId);
     throw error;
   });
   return new Response(null, { status: 200, headers: { etag: record.etag } });
+}
+
+/** Receives a part into its place in the data file when it has one, else into a part file of its own. */
+async function receivePart(
+  state: StoreState,
+  s3: S3Request,
+  uploadId: string,
+  partNumber: number,
+  length: number,
+  partRecordOf: (received: ReceivedBody) => PartRecord,
+): Promise<PartRecord> {
+  const partPath = state.layout.partFile(s3.bucket, uploadId, partNumber);
+  const slot = claimSlot(state, s3.bucket, uploadId, partNumber, length);
+  if (!slot) return receiveIntoFile(state, s3, partRecordOf, (file) => commitFile(file, partPath));
+
+  try {
+    const recordOf = (received: ReceivedBody): PartRecord => ({ ...partRecordOf(received), offset: slot.offset });
+    return await receiveIntoSlot(state, s3, slot, recordOf, (record) => commitRecordFile(state.layout.tmpDir, record, partPath));
+  } finally {
+    slot.release();
+  }
 }
 
 function parsePartNumber(value: string | null): number {
@@ -91,20 +110,49 @@ export async function completeMultipartUpload(state: StoreState, s3: S3Request):
 
   return withUploadLock(state, s3.bucket, uploadId, async () => {
     const parts = await checkCompletedParts(state, s3.bucket, uploadId, requested);
-    const file = await createTempFile(state.layout.tmpDir);
-    try {
-      const record = await concatenateParts(state, s3.bucket, uploadId, upload, parts, file);
-      await commitObjectFile(state, s3.bucket, s3.key, file);
-      await rm(state.layout.uploadDir(s3.bucket, uploadId), { recursive: true, force: true });
+    const record = await storeObject(state, s3, uploadId, upload, parts).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") throw noSuchUpload(uploadId);
+      throw error;
+    });
+    await rm(state.layout.uploadDir(s3.bucket, uploadId), { recursive: true, force: true });
+    forgetUploadData(state, s3.bucket, uploadId);
 
-      state.logger.log("store.complete-multipart-upload", { bucket: s3.bucket, key: s3.key, uploadId, parts: parts.length, size: record.size });
-      const fields = { Location: `/${s3.bucket}/${s3.key}`, Bucket: s3.bucket, Key: s3.key, ETag: record.etag };
-      return xmlResponse(xmlDocument("CompleteMultipartUploadResult", elements(fields)));
+    state.logger.log("store.complete-multipart-upload", { bucket: s3.bucket, key: s3.key, uploadId, parts: parts.length, size: record.size });
+    const fields = { Location: `/${s3.bucket}/${s3.key}`, Bucket: s3.bucket, Key: s3.key, ETag: record.etag };
+    return xmlResponse(xmlDocument("CompleteMultipartUploadResult", elements(fields)));
+  });
+}
+
+/**
+ * Puts the completed object in place: the upload's data file itself when the parts fit it,
+ * else a new file with every part copied in. A failure leaves the upload as it was.
+ */
+async function storeObject(state: StoreState, s3: S3Request, uploadId: string, upload: UploadRecord, parts: PartRecord[]): Promise<ObjectRecord> {
+  const data = uploadDataOf(state, s3.bucket, uploadId);
+  if (fitsDataFile(data, parts)) {
+    const handle = await open(data.path, "r+");
+    const file: TempFile = { path: data.path, handle, flush: new BackgroundFlush(() => handle.datasync()) };
+    try {
+      const record = await assembleInPlace(state, s3.bucket, uploadId, upload, parts, data, file);
+      await commitObjectFile(state, s3.bucket, s3.key, file);
+      return record;
     } catch (error) {
-      await discardTempFile(file);
+      // The data file still contains the parts, so it stays for another attempt or an abort.
+      await file.flush.settle();
+      await handle.close().catch(() => undefined);
       throw error;
     }
-  });
+  }
+
+  const file = await createTempFile(state.layout.tmpDir);
+  try {
+    const record = await concatenateParts(state, s3.bucket, uploadId, upload, parts, data, file);
+    await commitObjectFile(state, s3.bucket, s3.key, file);
+    return record;
+  } catch (error) {
+    await discardTempFile(file);
+    throw error;
+  }
 }
 
 /** Checks order, ETags and sizes of the listed parts; returns their records in order. */
@@ -148,6 +196,7 @@ export async function abortMultipartUpload(state: StoreState, s3: S3Request): Pr
 
   return withUploadLock(state, s3.bucket, uploadId, async () => {
     await rm(state.layout.uploadDir(s3.bucket, uploadId), { recursive: true, force: true });
+    forgetUploadData(state, s3.bucket, uploadId);
     state.logger.log("store.abort-multipart-upload", { bucket: s3.bucket, key: s3.key, uploadId, requestId: s3.requestId });
     return new Response(null, { status: 204 });
   });
@@ -193,7 +242,7 @@ function noSuchUpload(uploadId: string): StoreError {
 
 /** Runs `action` unless another completion or abort of the same upload is running (409). */
 async function withUploadLock(state: StoreState, bucket: string, uploadId: string, action: () => Promise<Response>): Promise<Response> {
-  const lock = `${bucket}/${uploadId}`;
+  const lock = uploadLockName(bucket, uploadId);
   if (state.busyUploads.has(lock)) {
     throw new StoreError(409, "OperationAborted", `Another completion or abort of upload ${uploadId} is in progress; try again`);
   }

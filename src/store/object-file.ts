@@ -42,6 +42,8 @@ export interface PartRecord {
   /** MD5 of the part as hex, for the multipart ETag. */
   md5: string;
   lastModified: string;
+  /** Where the part's data starts in the upload's data file (upload-data.ts); absent when the part file contains it after its header. */
+  offset?: number;
 }
 
 export interface TempFile {
@@ -77,6 +79,18 @@ export async function commitFile(file: TempFile, finalPath: string): Promise<voi
   await syncTempFile(file);
   renameSync(file.path, finalPath);
   await syncDirectory(dirname(finalPath));
+}
+
+/** Writes a file that contains only `record`, durably, at `finalPath`. */
+export async function commitRecordFile(tmpDir: string, record: object, finalPath: string): Promise<void> {
+  const file = await createTempFile(tmpDir);
+  try {
+    await writeHeader(file, record);
+    await commitFile(file, finalPath);
+  } catch (error) {
+    await discardTempFile(file);
+    throw error;
+  }
 }
 
 /** Flushes and closes the temporary file, ready to be renamed into place. */
@@ -121,6 +135,11 @@ async function fsyncDirectory(path: string): Promise<void> {
 
 /** Reads only the record of an object or part file; undefined when the file does not exist. */
 export async function readRecord<T>(path: string): Promise<T | undefined> {
+  return readRecordSync<T>(path);
+}
+
+/** readRecord without a promise, for callers that must not yield between the read and what follows. */
+export function readRecordSync<T>(path: string): T | undefined {
   let fd: number;
   try {
     fd = openSync(path, "r");

@@ -5,11 +5,14 @@
  * dropped connection keeps nothing and leaves any existing version as it was.
  */
 import type { S3Request, StoreState } from "./context.ts";
-import { fileSink, receiveBody, receiveWholeBody, type ReceivedBody } from "./body.ts";
+import { open } from "node:fs/promises";
+import { BackgroundFlush } from "../shared/background-flush.ts";
+import { declaredPayloadLength, fileSink, receiveBody, receiveWholeBody, type BodySink, type ReceivedBody } from "./body.ts";
 import { inlineMaxBytes } from "./inline-objects.ts";
 import { createTempFile, discardTempFile, encodeHeader, headerBytes, writeHeader, type ObjectRecord, type TempFile } from "./object-file.ts";
 import { badRequest } from "./s3-error.ts";
 import { commitInlineObject } from "./stored-objects.ts";
+import type { PartSlot } from "./upload-data.ts";
 
 export async function receiveIntoFile<T extends object>(
   state: StoreState,
@@ -30,6 +33,45 @@ export async function receiveIntoFile<T extends object>(
     await discardTempFile(file);
     throw error;
   }
+}
+
+/**
+ * Receives a part into its place in the upload's data file, makes it durable, and then calls
+ * `commit` with the record. A body that fails leaves bytes at the place that no record points at.
+ */
+export async function receiveIntoSlot<T extends object>(
+  state: StoreState,
+  s3: S3Request,
+  slot: PartSlot,
+  recordOf: (received: ReceivedBody) => T,
+  commit: (record: T) => Promise<void>,
+): Promise<T> {
+  checkRecordFits(recordOf);
+  const handle = await open(slot.path, "r+");
+  const file: TempFile = { path: slot.path, handle, flush: new BackgroundFlush(() => handle.datasync()) };
+  try {
+    const sink = boundedSink(fileSink(file, slot.offset), declaredPayloadLength(s3.request.headers, s3.payload));
+    const received = await receiveBody(s3.request, s3.payload, sink, state.hashPool);
+    checkContentMd5(s3.request.headers, received.md5);
+    const record = recordOf(received);
+    await file.flush.finish();
+    await handle.datasync();
+    await commit(record);
+    return record;
+  } finally {
+    await file.flush.settle();
+    await handle.close();
+  }
+}
+
+/** Refuses bytes beyond `limit`, which would land on the next part's place, before they are written. */
+function boundedSink(sink: BodySink, limit: number): BodySink {
+  let total = 0;
+  return (chunk) => {
+    total += chunk.length;
+    if (total > limit) throw badRequest("IncompleteBody", `the decoded body is longer than the declared ${limit} bytes`);
+    return sink(chunk);
+  };
 }
 
 /** Receives a body of at most `inlineMaxBytes` into memory; resolves with its record once stored. */

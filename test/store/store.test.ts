@@ -3,7 +3,7 @@
  * durability when a body fails, ranges, multipart errors, key mapping and aws-chunked uploads.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { truncateSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { connect } from "node:net";
@@ -14,7 +14,7 @@ import { UnavailableError } from "../../src/shared/errors.ts";
 import { openStore } from "../../src/store/index.ts";
 import { StoreLayout } from "../../src/store/layout.ts";
 import { headerBytes } from "../../src/store/object-file.ts";
-import { amzDate, memoryLogger, signedFetch, startStore, type RunningStore } from "./support.ts";
+import { chunkedFetch, memoryLogger, signedFetch, startStore, type RunningStore } from "./support.ts";
 
 let store: RunningStore;
 
@@ -342,37 +342,7 @@ describe("keys and buckets", () => {
 
 describe("aws-chunked uploads", () => {
   function chunkedUpload(key: string, chunks: Uint8Array[], tamper = false) {
-    const url = new URL(`${store.endpoint}/${store.bucket}/${key}`);
-    const decodedLength = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    const now = new Date();
-    const date = amzDate(now);
-    const scope = `${date.slice(0, 8)}/${store.region}/s3/aws4_request`;
-    const framing = [...chunks, new Uint8Array(0)].map((chunk) => `${chunk.length.toString(16)};chunk-signature=${"0".repeat(64)}\r\n\r\n`.length + chunk.length);
-    const headers: Record<string, string> = {
-      "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-      "content-encoding": "aws-chunked",
-      "x-amz-decoded-content-length": String(decodedLength),
-      "content-length": String(framing.reduce((sum, length) => sum + length, 0)),
-      "x-amz-date": date,
-    };
-    const signed = aws4.sign(
-      { host: url.host, method: "PUT", path: url.pathname, service: "s3", region: store.region, headers },
-      { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
-    );
-    let previous = /Signature=([0-9a-f]{64})/.exec((signed.headers as Record<string, string>).Authorization!)![1]!;
-
-    const key4 = [date.slice(0, 8), store.region, "s3", "aws4_request"].reduce<Buffer | string>(
-      (signingKey, part) => createHmac("sha256", signingKey).update(part).digest(),
-      `AWS4${store.secretAccessKey}`,
-    );
-    const pieces: Uint8Array[] = [];
-    for (const chunk of [...chunks, new Uint8Array(0)]) {
-      const text = ["AWS4-HMAC-SHA256-PAYLOAD", date, scope, previous, sha256Hex(""), sha256Hex(chunk)].join("\n");
-      previous = createHmac("sha256", key4).update(text).digest("hex");
-      const data = tamper && chunk.length > 0 ? Buffer.from(chunk).fill(0x41, 0, 1) : chunk;
-      pieces.push(Buffer.from(`${chunk.length.toString(16)};chunk-signature=${previous}\r\n`), data, Buffer.from("\r\n"));
-    }
-    return fetch(url, { method: "PUT", headers: signed.headers as Record<string, string>, body: Buffer.concat(pieces) });
+    return chunkedFetch(store, `/${store.bucket}/${key}`, chunks, { tamper });
   }
 
   test("chunk signatures verify and the payload is stored", async () => {
