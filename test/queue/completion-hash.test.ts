@@ -1,6 +1,7 @@
 /**
  * The whole-object SHA-256 check at completion of a multipart artifact: the built-in store's
  * recorded hash replaces reading the object back, and an external S3 endpoint's object is read.
+ * The same checks decide whether a repeated createArtifact finds the artifact already stored.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { describeEachBackend } from "./support/backends.ts";
@@ -72,5 +73,43 @@ describeEachBackend("completion hash check", (start) => {
     expect(completed.message).toContain(`object SHA-256 is ${sha256Hex(content)}, expected transferSha256 ${other}`);
     expect(getObjectCalls).toBe(builtIn() ? 0 : 1);
     expect((await queue.api("GET", path(taskId, "public/lie.bin"))).status).toBe(404);
+  });
+
+  /** Creates a multipart artifact, sends its parts and completes the upload at storage only, as a queue stopped right after CompleteMultipartUpload leaves it. */
+  async function completeAtStorageOnly(taskId: string, name: string, body: Record<string, unknown>, chunks: Uint8Array[]) {
+    const created = await queue.api("POST", path(taskId, name), body);
+    expect(created.status).toBe(200);
+    const etags = await sendRequests(((await created.json()) as { requests: SignedRequest[] }).requests, chunks);
+    const record = queue.server.context.artifacts.get(taskId, 0, name)!;
+    storedKeys.push(record.objectKey);
+    await queue.server.context.s3.completeMultipartUpload(record.objectKey, record.uploadId!, etags);
+  }
+
+  test("repeated create finds the stored object", async () => {
+    const taskId = await runningTask(queue);
+    const artifact = multipart(randomBytes(5 * mebibyte + 100), 5 * mebibyte);
+    await completeAtStorageOnly(taskId, "public/stored.bin", artifact.body, artifact.chunks);
+
+    const again = await queue.api("POST", path(taskId, "public/stored.bin"), artifact.body);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { requests: SignedRequest[] }).requests).toEqual([]);
+    const record = queue.server.context.artifacts.get(taskId, 0, "public/stored.bin")!;
+    expect(record.present).toBe(true);
+    expect(record.uploadId).toBeUndefined();
+    expect((await queue.api("GET", path(taskId, "public/stored.bin"))).status).toBe(303);
+  });
+
+  test("repeated create ignores a mismatched object", async () => {
+    const taskId = await runningTask(queue);
+    const content = randomBytes(5 * mebibyte + 100);
+    const artifact = multipart(content, 5 * mebibyte);
+    const other = sha256Hex(randomBytes(64));
+    const body = { ...artifact.body, contentSha256: other, transferSha256: other };
+    await completeAtStorageOnly(taskId, "public/stored-lie.bin", body, artifact.chunks);
+
+    const again = await queue.api("POST", path(taskId, "public/stored-lie.bin"), body);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { requests: SignedRequest[] }).requests).toHaveLength(2);
+    expect(queue.server.context.artifacts.get(taskId, 0, "public/stored-lie.bin")!.present).toBe(false);
   });
 });

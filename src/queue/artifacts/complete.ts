@@ -4,6 +4,7 @@
  * is written exactly once. Any mismatch is 400 and the artifact stays not present.
  */
 import { S3Error } from "../../signer/s3-client.ts";
+import type { ObjectInfo } from "../../signer/types.ts";
 import { requireScope } from "../auth/authenticate.ts";
 import type { ApiRequest, QueueContext } from "../context.ts";
 import type { ArtifactRecord } from "../db/artifacts.ts";
@@ -65,31 +66,47 @@ async function completeMultipartUpload(context: QueueContext, record: ArtifactRe
 
 /** HEADs the object (and reads a multipart object once); on any mismatch deletes it and throws 400. */
 async function checkStoredObject(context: QueueContext, record: ArtifactRecord, etags: string[]): Promise<void> {
-  let info;
-  let storedSha256: string | undefined;
-  try {
-    // The built-in store's record is what its HEAD would return, without signing and checking a request.
-    if (context.storedObjects) {
-      const stored = await context.storedObjects.read(record.objectKey);
-      info = stored?.info;
-      storedSha256 = stored?.sha256;
-    } else {
-      info = await context.s3.headObject(record.objectKey);
-    }
-  } catch (error) {
-    throw storageFailure("HeadObject", record.objectKey, error);
-  }
-  if (!info) {
+  const stored = await readStoredObject(context, record);
+  if (!stored) {
     if (record.parts) context.artifacts.setUploadId(record, undefined);
     throw inputError(`no object is stored for ${JSON.stringify(record.name)}; send the requests from createArtifact before completing`);
   }
 
-  const mismatches = objectMismatches(record, info, etags);
+  const mismatches = objectMismatches(record, stored.info, etags);
   if (mismatches.length === 0) {
-    const hashMismatch = await transferHashMismatch(context, record, storedSha256);
+    const hashMismatch = await transferHashMismatch(context, record, stored.sha256);
     if (hashMismatch) mismatches.push(hashMismatch);
   }
   if (mismatches.length > 0) await rejectObject(context, record, mismatches);
+}
+
+/**
+ * Marks a multipart artifact present when its object is stored and matches the record. A process
+ * that stopped after CompleteMultipartUpload and before marking the artifact leaves the object in
+ * place and the upload gone, so its parts can no longer be sent. Returns false, changing nothing,
+ * when there is no such object.
+ */
+export async function publishIfStored(context: QueueContext, record: ArtifactRecord): Promise<boolean> {
+  const stored = await readStoredObject(context, record);
+  if (!stored || objectMismatches(record, stored.info, []).length > 0) return false;
+  if (await transferHashMismatch(context, record, stored.sha256)) return false;
+
+  // Once the artifact no longer names the upload, the sweeper aborts what is left of it.
+  context.artifacts.setUploadId(record, undefined);
+  publishCreated(context, record);
+  return true;
+}
+
+/** Returns the object's HEAD values, and the built-in store's SHA-256 of it; undefined when there is no object. */
+async function readStoredObject(context: QueueContext, record: ArtifactRecord): Promise<{ info: ObjectInfo; sha256?: string } | undefined> {
+  try {
+    // The built-in store's record is what its HEAD would return, without signing and checking a request.
+    if (context.storedObjects) return await context.storedObjects.read(record.objectKey);
+    const info = await context.s3.headObject(record.objectKey);
+    return info ? { info } : undefined;
+  } catch (error) {
+    throw storageFailure("HeadObject", record.objectKey, error);
+  }
 }
 
 /** Deletes an object that does not match the record, so a new upload starts clean, and throws 400. */

@@ -11,6 +11,7 @@ import type { ArtifactRecord } from "../db/artifacts.ts";
 import { conflict, inputError, notFound } from "../http/api-error.ts";
 import { readJson } from "../http/body.ts";
 import { compile, createArtifactSchema, validated } from "../http/schemas.ts";
+import { publishIfStored } from "./complete.ts";
 import { artifactIdOf, lockKeyOf } from "./ids.ts";
 import { firstDifference, recordOf, type CreateArtifactBody } from "./record.ts";
 import { signOrReject, storageFailure } from "./storage-errors.ts";
@@ -64,6 +65,7 @@ async function resume(
   if (stored.present) return { record: stored, requests: [] };
 
   checkRunAcceptsArtifacts(context, stored);
+  if (stored.parts && stored.uploadId && (await publishIfStored(context, stored))) return { record: stored, requests: [] };
   if (stored.parts && !stored.uploadId) {
     // The earlier upload was aborted (stale, or its object failed the checks): start a new one.
     const restarted = await initiate(context, stored);
