@@ -4,6 +4,7 @@
  * guarantees that the queue's signed requests rely on hold with it as with S3.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createStructuredLogger, type StructuredLogger } from "../shared/log.ts";
@@ -20,6 +21,7 @@ import { KeyedMutex } from "../shared/keyed-mutex.ts";
 import { InlineObjects } from "./inline-objects.ts";
 import { StoredObjectReader } from "./stored-object.ts";
 import { removeShadowedFiles } from "./stored-objects.ts";
+import { listPartRecords } from "./multipart-files.ts";
 
 export { maxPutBytes } from "./context.ts";
 export { maxRequestBodyBytes, serverOptionsOf } from "./server.ts";
@@ -116,16 +118,42 @@ async function removeTemporaryFiles(layout: StoreLayout): Promise<void> {
  */
 async function removeUnrecordedUploads(state: StoreState): Promise<void> {
   const { layout } = state;
+  for (const { bucket, uploadId } of await uploadFolders(state)) {
+    const recorded = await access(layout.uploadFile(bucket, uploadId)).then(() => true, () => false);
+    if (recorded) continue;
+
+    await rm(layout.uploadDir(bucket, uploadId), { recursive: true, force: true });
+    state.logger.log("store.removed-unrecorded-upload", { bucket, uploadId });
+  }
+}
+
+/**
+ * Removes the folders of multipart uploads whose part records point into a data file that is
+ * gone. Only a completion, which renames the data file into place, or an abort removes that file,
+ * so a crash came before either removed the folder.
+ */
+async function removeFinishedUploads(state: StoreState): Promise<number> {
+  let removed = 0;
+  for (const { bucket, uploadId } of await uploadFolders(state)) {
+    const parts = await listPartRecords(state, bucket, uploadId);
+    const dataFiles = new Set(parts.flatMap((part) => (part.dataFile === undefined ? [] : [part.dataFile])));
+    if ([...dataFiles].every((name) => existsSync(state.layout.uploadDataFile(bucket, uploadId, name)))) continue;
+
+    await rm(state.layout.uploadDir(bucket, uploadId), { recursive: true, force: true });
+    state.logger.log("store.removed-finished-upload", { bucket, uploadId });
+    removed++;
+  }
+  return removed;
+}
+
+async function uploadFolders(state: StoreState): Promise<{ bucket: string; uploadId: string }[]> {
+  const { layout } = state;
+  const folders: { bucket: string; uploadId: string }[] = [];
   for (const bucket of (await readdir(layout.bucketsDir)).filter(isValidBucketName)) {
     const uploadIds = await readdir(layout.uploadsDir(bucket)).catch(() => [] as string[]);
-    for (const uploadId of uploadIds.filter(isValidUploadId)) {
-      const recorded = await access(layout.uploadFile(bucket, uploadId)).then(() => true, () => false);
-      if (recorded) continue;
-
-      await rm(layout.uploadDir(bucket, uploadId), { recursive: true, force: true });
-      state.logger.log("store.removed-unrecorded-upload", { bucket, uploadId });
-    }
+    for (const uploadId of uploadIds.filter(isValidUploadId)) folders.push({ bucket, uploadId });
   }
+  return folders;
 }
 
 /**
@@ -136,7 +164,8 @@ async function recoverFromCrash(state: StoreState): Promise<void> {
   const marker = state.layout.runningMarker;
   if (await access(marker).then(() => true, () => false)) {
     const removed = await removeShadowedFiles(state);
-    state.logger.log("store.recovered", { shadowedFilesRemoved: removed });
+    const finishedUploads = await removeFinishedUploads(state);
+    state.logger.log("store.recovered", { shadowedFilesRemoved: removed, finishedUploadsRemoved: finishedUploads });
   }
   await writeFile(marker, `${process.pid}\n`);
 }

@@ -11,7 +11,7 @@
  *   buckets/<bucket>/uploads/<uploadId>/upload the multipart upload's key and headers
  *   buckets/<bucket>/uploads/<uploadId>/<part> one file per uploaded part: its record, and its data
  *                                              unless the data file holds it
- *   buckets/<bucket>/uploads/<uploadId>/data-<part size>
+ *   buckets/<bucket>/uploads/<uploadId>/data-<part size>-<random>
  *                                              parts at their place in the object (see upload-data.ts)
  */
 import { join } from "node:path";
@@ -75,8 +75,9 @@ export class StoreLayout {
     return join(this.uploadDir(bucket, uploadId), "upload");
   }
 
-  uploadDataFile(bucket: string, uploadId: string, partSize: number): string {
-    return join(this.uploadDir(bucket, uploadId), `data-${partSize}`);
+  /** `name` is `data-<part size>-<random>`, made by upload-data.ts. */
+  uploadDataFile(bucket: string, uploadId: string, name: string): string {
+    return join(this.uploadDir(bucket, uploadId), name);
   }
 
   partFile(bucket: string, uploadId: string, partNumber: number): string {

@@ -1,12 +1,15 @@
 /** Files of a multipart upload: the upload record, the part files, and turning parts into an object. */
 import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { open, readdir, type FileHandle } from "node:fs/promises";
 import type { StoreState } from "./context.ts";
 import { headerBytes, readRecord, writeHeader, type ObjectRecord, type PartRecord, type TempFile } from "./object-file.ts";
 import type { ObjectHeaders } from "./object-headers.ts";
+import { badRequest } from "./s3-error.ts";
 import { slotOffset, type UploadData } from "./upload-data.ts";
 
 const copyBufferBytes = 1024 * 1024;
+const partFilePattern = /^\d{5}$/;
 
 export interface UploadRecord extends ObjectHeaders {
   key: string;
@@ -16,33 +19,33 @@ export interface UploadRecord extends ObjectHeaders {
 export async function listPartRecords(state: StoreState, bucket: string, uploadId: string): Promise<PartRecord[]> {
   const directory = state.layout.uploadDir(bucket, uploadId);
   const parts: PartRecord[] = [];
-  for (const name of (await readdir(directory)).filter((name) => /^\d{5}$/.test(name)).sort()) {
+  for (const name of (await readdir(directory)).filter((name) => partFilePattern.test(name)).sort()) {
     const record = await readRecord<PartRecord>(state.layout.partFile(bucket, uploadId, Number(name)));
     if (record) parts.push(record);
   }
   return parts;
 }
 
-/** Returns where a part's data is: its own file after the header, or the upload's data file at its place. */
-function partSource(state: StoreState, bucket: string, uploadId: string, part: PartRecord, data: UploadData | undefined): { path: string; start: number } {
-  if (part.offset === undefined) return { path: state.layout.partFile(bucket, uploadId, part.partNumber), start: headerBytes };
-  // The record points into a data file that is gone: a completion renamed it into place just before a crash.
-  if (!data) throw Object.assign(new Error(`the data file of upload ${uploadId} is gone`), { code: "ENOENT" });
-  return { path: data.path, start: part.offset };
-}
-
 /**
- * Returns true when the parts can become the object where they are: numbered 1 to N, every part
- * but the last of the data file's part size, and no writer still holding a place in the file.
+ * Returns true when the parts can become the object where they are. They must be numbered 1 to N,
+ * every part but the last must have the data file's part size, and no writer may still hold a
+ * place in the file. No part may be numbered beyond N either, because cutting the file to the
+ * object's length would lose it if the rename then failed.
  */
-export function fitsDataFile(data: UploadData | undefined, parts: PartRecord[]): data is UploadData {
+export function fitsDataFile(state: StoreState, bucket: string, uploadId: string, data: UploadData | undefined, parts: PartRecord[]): data is UploadData {
   if (!data || data.writers.size > 0) return false;
-  return parts.every((part, index) => part.partNumber === index + 1 && (index === parts.length - 1 ? part.size <= data.partSize : part.size === data.partSize));
+  const sized = parts.every((part, index) => part.partNumber === index + 1 && (index === parts.length - 1 ? part.size <= data.partSize : part.size === data.partSize));
+  return sized && !hasPartsBeyond(state, bucket, uploadId, parts.length);
+}
+
+function hasPartsBeyond(state: StoreState, bucket: string, uploadId: string, lastPartNumber: number): boolean {
+  const names = readdirSync(state.layout.uploadDir(bucket, uploadId));
+  return names.some((name) => partFilePattern.test(name) && Number(name) > lastPartNumber);
 }
 
 /**
- * Turns the data file into the object file: copies in the parts that have files of their own,
- * hashes the object's bytes, writes the record and cuts off what lies beyond the last part.
+ * Turns the data file into the object file: copies in the parts that are elsewhere, hashes the
+ * object's bytes, writes the record and cuts off what lies beyond the last part.
  */
 export async function assembleInPlace(
   state: StoreState,
@@ -56,8 +59,8 @@ export async function assembleInPlace(
   const buffers = copyBuffers();
   for (const part of parts) {
     const place = slotOffset(data, part.partNumber);
-    if (part.offset === place) continue;
-    await withSource(partSource(state, bucket, uploadId, part, data), (source, start) => copyData(source, start, part.size, file, place, buffers));
+    if (part.dataFile === data.name && part.offset === place) continue;
+    await withPartData(state, bucket, uploadId, part, (source, start) => copyData(source, start, part.size, file, place, buffers));
   }
 
   const size = parts.reduce((total, part) => total + part.size, 0);
@@ -80,7 +83,6 @@ export async function concatenateParts(
   uploadId: string,
   upload: UploadRecord,
   parts: PartRecord[],
-  data: UploadData | undefined,
   file: TempFile,
 ): Promise<ObjectRecord> {
   const buffers = copyBuffers();
@@ -88,8 +90,7 @@ export async function concatenateParts(
   let position = headerBytes;
 
   for (const part of parts) {
-    const source = partSource(state, bucket, uploadId, part, data);
-    position = await withSource(source, (handle, start) => copyData(handle, start, part.size, file, position, buffers, sha256));
+    position = await withPartData(state, bucket, uploadId, part, (handle, start) => copyData(handle, start, part.size, file, position, buffers, sha256));
   }
 
   const record = objectRecordOf(state, upload, parts, position - headerBytes, sha256.digest("hex"));
@@ -112,12 +113,38 @@ function objectRecordOf(state: StoreState, upload: UploadRecord, parts: PartReco
   };
 }
 
-async function withSource<T>(source: { path: string; start: number }, action: (handle: FileHandle, start: number) => Promise<T>): Promise<T> {
-  const handle = await open(source.path, "r");
+/**
+ * Opens the part's data, in its own file or in a data file, and runs `action` on it. A data file
+ * that is gone throws ENOENT. A part file is checked to be the version whose record was checked,
+ * because the same part may have been sent again since, and an open file keeps its version.
+ */
+async function withPartData<T>(
+  state: StoreState,
+  bucket: string,
+  uploadId: string,
+  part: PartRecord,
+  action: (handle: FileHandle, start: number) => Promise<T>,
+): Promise<T> {
+  const inDataFile = part.dataFile !== undefined && part.offset !== undefined;
+  const path = inDataFile ? state.layout.uploadDataFile(bucket, uploadId, part.dataFile!) : state.layout.partFile(bucket, uploadId, part.partNumber);
+  const handle = await open(path, "r");
   try {
-    return await action(handle, source.start);
+    if (!inDataFile) await checkSameVersion(handle, part);
+    return await action(handle, inDataFile ? part.offset! : headerBytes);
   } finally {
     await handle.close();
+  }
+}
+
+async function checkSameVersion(handle: FileHandle, part: PartRecord): Promise<void> {
+  const header = Buffer.alloc(headerBytes);
+  const { bytesRead } = await handle.read(header, 0, headerBytes, 0);
+  const current = JSON.parse(header.toString("utf8", 0, bytesRead)) as PartRecord;
+  if (current.md5 !== part.md5 || current.dataFile !== undefined) {
+    throw badRequest("InvalidPart", `Part ${part.partNumber} was uploaded again during the completion, with ETag ${current.etag}; complete again with the ETags of the parts you want`, {
+      PartNumber: String(part.partNumber),
+      ETag: part.etag,
+    });
   }
 }
 

@@ -84,7 +84,7 @@ async function receivePart(
   if (!slot) return receiveIntoFile(state, s3, partRecordOf, (file) => commitFile(file, partPath));
 
   try {
-    const recordOf = (received: ReceivedBody): PartRecord => ({ ...partRecordOf(received), offset: slot.offset });
+    const recordOf = (received: ReceivedBody): PartRecord => ({ ...partRecordOf(received), dataFile: slot.dataFile, offset: slot.offset });
     return await receiveIntoSlot(state, s3, slot, recordOf, (record) => commitRecordFile(state.layout.tmpDir, record, partPath));
   } finally {
     slot.release();
@@ -129,7 +129,7 @@ export async function completeMultipartUpload(state: StoreState, s3: S3Request):
  */
 async function storeObject(state: StoreState, s3: S3Request, uploadId: string, upload: UploadRecord, parts: PartRecord[]): Promise<ObjectRecord> {
   const data = uploadDataOf(state, s3.bucket, uploadId);
-  if (fitsDataFile(data, parts)) {
+  if (fitsDataFile(state, s3.bucket, uploadId, data, parts)) {
     const handle = await open(data.path, "r+");
     const file: TempFile = { path: data.path, handle, flush: new BackgroundFlush(() => handle.datasync()) };
     try {
@@ -146,7 +146,7 @@ async function storeObject(state: StoreState, s3: S3Request, uploadId: string, u
 
   const file = await createTempFile(state.layout.tmpDir);
   try {
-    const record = await concatenateParts(state, s3.bucket, uploadId, upload, parts, data, file);
+    const record = await concatenateParts(state, s3.bucket, uploadId, upload, parts, file);
     await commitObjectFile(state, s3.bucket, s3.key, file);
     return record;
   } catch (error) {

@@ -42,7 +42,9 @@ export interface PartRecord {
   /** MD5 of the part as hex, for the multipart ETag. */
   md5: string;
   lastModified: string;
-  /** Where the part's data starts in the upload's data file (upload-data.ts); absent when the part file contains it after its header. */
+  /** Name of the upload's data file that contains the part's data (upload-data.ts); absent when the part file contains it after its header. */
+  dataFile?: string;
+  /** Where the part's data starts in that data file. */
   offset?: number;
 }
 

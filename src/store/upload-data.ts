@@ -9,11 +9,18 @@
  * the file's name, so it survives a restart. A part that does not fit its place, or whose place is
  * taken, gets a file of its own as before, and completion copies it in.
  *
+ * Each part record names the data file it points into, and each data file has a random name. When
+ * a crash comes after completion renamed the file and before it removed the upload's folder, the
+ * records point into a file that is gone. A part sent again then gets a new data file, and the
+ * parts of the old one count as missing instead of reading as zeros from the new one.
+ *
  * A place is taken while a writer holds it and while the part's record points at it; a second
  * upload of the same part number goes to its own file, so a failed retry never damages the bytes
  * of a part that was acknowledged.
  */
+import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import type { StoreState } from "./context.ts";
 import { headerBytes, readRecordSync, type PartRecord } from "./object-file.ts";
 
@@ -22,10 +29,12 @@ const minSlotPartBytes = 5 * 1024 * 1024;
 /** S3's largest object; places beyond it can belong to no object. */
 const maxObjectBytes = 5 * 1024 ** 4;
 
-const dataFilePattern = /^data-(\d{1,13})$/;
+const dataFilePattern = /^data-(\d{1,13})-[0-9a-f]{16}$/;
 
 /** State of an upload's data file, kept in memory while the process runs. */
 export interface UploadData {
+  /** File name, which part records keep. */
+  name: string;
   path: string;
   /** Size of every part but the last. */
   partSize: number;
@@ -35,6 +44,8 @@ export interface UploadData {
 
 /** A part's place in the data file, held by one writer until released. */
 export interface PartSlot {
+  /** Name of the data file. */
+  dataFile: string;
   path: string;
   offset: number;
   release(): void;
@@ -53,10 +64,10 @@ export function claimSlot(state: StoreState, bucket: string, uploadId: string, p
   const offset = slotOffset(data, partNumber);
   if (offset - headerBytes + data.partSize > maxObjectBytes) return undefined;
   const current = readRecordSync<PartRecord>(state.layout.partFile(bucket, uploadId, partNumber));
-  if (current?.offset !== undefined) return undefined;
+  if (current?.dataFile === data.name) return undefined;
 
   data.writers.add(partNumber);
-  return { path: data.path, offset, release: () => data.writers.delete(partNumber) };
+  return { dataFile: data.name, path: data.path, offset, release: () => data.writers.delete(partNumber) };
 }
 
 /** Position in the data file where part `partNumber` starts. */
@@ -73,7 +84,7 @@ export function uploadDataOf(state: StoreState, bucket: string, uploadId: string
   const directory = state.layout.uploadDir(bucket, uploadId);
   const match = readNames(directory).map((file) => dataFilePattern.exec(file)).find((found) => found !== null);
   if (!match) return undefined;
-  const data: UploadData = { path: `${directory}/${match[0]}`, partSize: Number(match[1]), writers: new Set() };
+  const data: UploadData = { name: match[0], path: join(directory, match[0]), partSize: Number(match[1]), writers: new Set() };
   state.uploadData.set(name, data);
   return data;
 }
@@ -91,7 +102,8 @@ export function uploadLockName(bucket: string, uploadId: string): string {
 function createUploadData(state: StoreState, bucket: string, uploadId: string, length: number): UploadData | undefined {
   if (length < minSlotPartBytes) return undefined;
 
-  const path = state.layout.uploadDataFile(bucket, uploadId, length);
+  const name = `data-${length}-${randomBytes(8).toString("hex")}`;
+  const path = state.layout.uploadDataFile(bucket, uploadId, name);
   try {
     closeSync(openSync(path, "wx", 0o600));
   } catch (error) {
@@ -99,7 +111,7 @@ function createUploadData(state: StoreState, bucket: string, uploadId: string, l
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
-  const data: UploadData = { path, partSize: length, writers: new Set() };
+  const data: UploadData = { name, path, partSize: length, writers: new Set() };
   state.uploadData.set(uploadLockName(bucket, uploadId), data);
   return data;
 }

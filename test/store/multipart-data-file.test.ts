@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, readdir, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +64,12 @@ async function dataFileInode(target: RunningStore, uploadId: string): Promise<nu
   const directory = new StoreLayout(target.dataDir).uploadDir(target.bucket, uploadId);
   const name = (await readdir(directory)).find((file) => file.startsWith("data-"));
   return name === undefined ? undefined : statSync(join(directory, name)).ino;
+}
+
+async function dataFilePath(target: RunningStore, uploadId: string): Promise<string> {
+  const directory = new StoreLayout(target.dataDir).uploadDir(target.bucket, uploadId);
+  const name = (await readdir(directory)).find((file) => file.startsWith("data-"));
+  return join(directory, name!);
 }
 
 function objectInode(target: RunningStore, key: string): number {
@@ -255,8 +261,7 @@ describe("data file across restarts and failures", () => {
     const key = "gone/parts.bin";
     const uploadId = await initiate(store, key);
     const etag = await uploadPart(store, key, uploadId, 1, randomBytes(partSize));
-    const directory = layout.uploadDir(store.bucket, uploadId);
-    await unlink(join(directory, `data-${partSize}`));
+    await unlink(await dataFilePath(store, uploadId));
 
     const response = await complete(store, key, uploadId, [[1, etag]]);
     expect(response.status).toBe(404);
@@ -272,5 +277,107 @@ describe("data file across restarts and failures", () => {
     const response = await signedFetch(store, "DELETE", `/${store.bucket}/${key}?uploadId=${uploadId}`);
     expect(response.status).toBe(204);
     expect(await readdir(layout.uploadsDir(store.bucket))).not.toContain(uploadId);
+  });
+
+  test("part sent again after its data file is gone", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "artifact-data-file-gone-"));
+    try {
+      const key = "gone/sent-again.bin";
+      // Part 3 is of the part size too, so that sending it again makes a new data file.
+      const parts = [randomBytes(partSize), randomBytes(partSize), randomBytes(partSize)];
+      const first = await startStore({ dataDir });
+      const uploadId = await initiate(first, key);
+      const etags = [];
+      for (const [index, part] of parts.entries()) etags.push(await uploadPart(first, key, uploadId, index + 1, part));
+      // As a completion leaves it when the process stops after the rename and before removing the folder.
+      await unlink(await dataFilePath(first, uploadId));
+      await first.stop();
+
+      const second = await startStore({ dataDir });
+      try {
+        expect(await uploadPart(second, key, uploadId, 3, parts[2]!)).toBe(etags[2]!);
+        const response = await complete(second, key, uploadId, etags.map((etag, index) => [index + 1, etag]));
+        expect(response.status).toBe(404);
+        expect(await response.text()).toContain("<Code>NoSuchUpload</Code>");
+        expect((await signedFetch(second, "HEAD", `/${second.bucket}/${key}`)).status).toBe(404);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("restart after a crash removes a finished upload's folder", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "artifact-data-file-finished-"));
+    try {
+      const first = await startStore({ dataDir });
+      const uploadId = await initiate(first, "finished/parts.bin");
+      await uploadPart(first, "finished/parts.bin", uploadId, 1, randomBytes(partSize));
+      await unlink(await dataFilePath(first, uploadId));
+      await first.stop();
+      writeFileSync(new StoreLayout(dataDir).runningMarker, "1\n");
+
+      const second = await startStore({ dataDir });
+      try {
+        expect(existsSync(new StoreLayout(dataDir).uploadDir(second.bucket, uploadId))).toBe(false);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("failed completion of some parts keeps the others", async () => {
+    const target = await startStore();
+    const key = "subset/parts.bin";
+    const objectPath = new StoreLayout(target.dataDir).objectFile(target.bucket, key);
+    try {
+      const uploadId = await initiate(target, key);
+      const parts = [randomBytes(partSize), randomBytes(partSize), randomBytes(partSize), randomBytes(100)];
+      const etags = [];
+      for (const [index, part] of parts.entries()) etags.push(await uploadPart(target, key, uploadId, index + 1, part));
+
+      // A folder where the object's file goes makes the completion fail at its last step, the rename.
+      mkdirSync(join(objectPath, "blocker"), { recursive: true });
+      const failed = await complete(target, key, uploadId, [[1, etags[0]!], [2, etags[1]!]]);
+      expect(failed.status).toBe(500);
+      await rm(objectPath, { recursive: true });
+
+      const response = await complete(target, key, uploadId, etags.map((etag, index) => [index + 1, etag]));
+      expect(response.status).toBe(200);
+      expect(sha256Hex(await storedBytes(target, key))).toBe(sha256Hex(Buffer.concat(parts)));
+    } finally {
+      await target.stop();
+    }
+  });
+
+  test("part sent again during a copying completion", async () => {
+    const key = "race/copying.bin";
+    const uploadId = await initiate(store, key);
+    // A gap before the last part makes completion copy every part into a new file.
+    const parts = Array.from({ length: 20 }, () => randomBytes(partSize));
+    const listed: [number, string][] = [];
+    for (const [index, part] of parts.entries()) {
+      const partNumber = index === parts.length - 1 ? parts.length + 1 : index + 1;
+      listed.push([partNumber, await uploadPart(store, key, uploadId, partNumber, part)]);
+    }
+    // Sent twice, so that its data is in a file of its own, which completion opens last.
+    listed[listed.length - 1]![1] = await uploadPart(store, key, uploadId, parts.length + 1, parts.at(-1)!);
+
+    const completing = complete(store, key, uploadId, listed);
+    await Bun.sleep(30);
+    const replacement = randomBytes(partSize);
+    await uploadPart(store, key, uploadId, parts.length + 1, replacement);
+    const response = await completing;
+
+    // Either the completion read the listed version, or it saw the new one and refused.
+    if (response.status === 200) {
+      expect(sha256Hex(await storedBytes(store, key))).toBe(sha256Hex(Buffer.concat(parts)));
+    } else {
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain("<Code>InvalidPart</Code>");
+    }
   });
 });
