@@ -6,7 +6,12 @@
  * The Worker opens the file itself, so closing the caller's descriptor never redirects its writes
  * to another file. It writes each chunk at its position and truncates the file when the hash
  * starts over, in the order of the chunks, so a restart never leaves bytes of the old attempt.
+ *
+ * When Bun writes a whole response body to the file natively (hashWhileWritten), the Worker
+ * instead reads each byte back from the page cache as it lands and hashes it, and no chunk passes
+ * through either thread's JavaScript.
  */
+import { statSync } from "node:fs";
 import { ChunkWorker } from "../hashing/chunk-worker.ts";
 import type { StreamMeter } from "./meter.ts";
 
@@ -20,9 +25,45 @@ function writingMeterMain(): void {
   let hasher = new Bun.CryptoHasher("sha256");
   let failed = false;
 
-  const handle = (message: { open?: string; chunk?: Uint8Array; digest?: boolean; reset?: boolean; close?: boolean }): void => {
+  // Hashes the bytes another writer puts into the file, from the current position, as they land.
+  // control[0] is -1 while that writer runs, then the file's length once it stopped.
+  const follow = (end: number, control: BigInt64Array): void => {
+    const buffer = new Uint8Array(4 * 1024 * 1024);
+    let reported = position;
+    for (;;) {
+      const finished = Number(Atomics.load(control, 0));
+      const target = finished >= 0 ? Math.min(finished, end) : end;
+      if (position >= target) break;
+
+      const count = fs.readSync(fd!, buffer, 0, Math.min(buffer.length, target - position), position);
+      if (count === 0) {
+        if (finished >= 0) break;
+        Bun.sleepSync(1);
+        continue;
+      }
+      hasher.update(buffer.subarray(0, count));
+      position += count;
+      if (position - reported >= buffer.length) {
+        scope.postMessage({ progress: position - reported });
+        reported = position;
+      }
+    }
+    if (position > reported) scope.postMessage({ progress: position - reported });
+    scope.postMessage({ reply: position });
+  };
+
+  const handle = (message: {
+    open?: string;
+    chunk?: Uint8Array;
+    digest?: boolean;
+    reset?: boolean;
+    close?: boolean;
+    follow?: { end: number; control: SharedArrayBuffer };
+  }): void => {
     if (message.open !== undefined) {
       fd = fs.openSync(message.open, "r+");
+    } else if (message.follow) {
+      follow(message.follow.end, new BigInt64Array(message.follow.control));
     } else if (message.chunk) {
       const chunk = message.chunk;
       for (let done = 0; done < chunk.length; ) done += fs.writeSync(fd!, chunk, done, chunk.length - done, position + done);
@@ -56,14 +97,44 @@ function writingMeterMain(): void {
 
 export class WritingMeter implements StreamMeter {
   length = 0;
-  private readonly worker = new ChunkWorker<string>(writingMeterMain, "output writing");
+  private readonly worker = new ChunkWorker<string | number>(writingMeterMain, "output writing");
 
   /** `outputError` turns a failed open or write into the error the output reports for its path. */
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly outputError: (error: unknown) => Error,
   ) {
     this.worker.tell({ open: path });
+  }
+
+  /**
+   * Lets `write` put the bytes from the current length up to `end` into the file by itself, while
+   * the Worker hashes them as they land, and calls `onProgress` with the count of each batch
+   * hashed. Once `write` settled and every byte in the file is hashed, the length is the file's,
+   * and this resolves with the error `write` threw, if any.
+   */
+  async hashWhileWritten(end: number, write: () => Promise<unknown>, onProgress: (count: number) => void): Promise<unknown> {
+    const control = new BigInt64Array(new SharedArrayBuffer(8));
+    control[0] = -1n;
+    this.worker.onProgress = onProgress;
+    const hashed = this.worker.request({ follow: { end, control: control.buffer } });
+
+    let failure: unknown;
+    try {
+      await write();
+    } catch (error) {
+      failure = error;
+    }
+    Atomics.store(control, 0, BigInt(statSync(this.path, { throwIfNoEntry: false })?.size ?? 0));
+
+    try {
+      this.length = (await hashed) as number;
+    } catch (error) {
+      throw this.outputError(error);
+    } finally {
+      this.worker.onProgress = undefined;
+    }
+    return failure;
   }
 
   /** Hands `chunk` over; the Worker takes the chunk's buffer when the chunk fills it (see ChunkWorker.send). */
@@ -80,7 +151,7 @@ export class WritingMeter implements StreamMeter {
   /** Resolves once every chunk handed over is written, so the file is whole when this returns. */
   async sha256(): Promise<string> {
     try {
-      return await this.worker.request({ digest: true });
+      return (await this.worker.request({ digest: true })) as string;
     } catch (error) {
       throw this.outputError(error);
     }

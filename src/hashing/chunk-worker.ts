@@ -11,6 +11,7 @@
 
 interface WorkerMessage<Reply> {
   done?: boolean;
+  progress?: number;
   reply?: Reply;
   failed?: { message: string; code?: string };
 }
@@ -45,6 +46,8 @@ export class ChunkWorker<Reply> {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly pending: Array<{ resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
+  /** Receives the counts of `{ progress }` messages, which a Worker may post while it works on a request. */
+  onProgress: ((count: number) => void) | undefined;
 
   constructor(
     main: () => void,
@@ -97,6 +100,10 @@ export class ChunkWorker<Reply> {
     if (message.done) {
       this.inFlight--;
       this.wakeSender();
+      return;
+    }
+    if (message.progress !== undefined) {
+      this.onProgress?.(message.progress);
       return;
     }
     this.pending.shift()?.resolve(message.reply as Reply);
