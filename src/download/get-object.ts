@@ -18,7 +18,7 @@ import { Meter, sameSha256 } from "./meter.ts";
 import { checkObjectMetadata, parseContentRange, storageStatusError } from "./storage-response.ts";
 import type { TransferState } from "./transfer-state.ts";
 import { WritingMeter } from "./writing-meter.ts";
-import { ExitCode } from "../shared/errors.ts";
+import { ExitCode, OutputFileError } from "../shared/errors.ts";
 
 export interface GetObjectOptions {
   url: string;
@@ -36,7 +36,8 @@ export async function getObject(options: GetObjectOptions): Promise<void> {
   try {
     await getObjectWithin(options, timer);
   } catch (error) {
-    if (!timer.fired) throw error;
+    // A file error stays one, also when it came to light as the timer aborted the GET.
+    if (!timer.fired || error instanceof OutputFileError) throw error;
     const { state } = options;
     throw new StorageTimeoutError(state.name, new URL(options.url).origin, state.offset, state.expected.transferLength, timer.timeoutMs);
   } finally {
@@ -71,8 +72,9 @@ function canWriteNatively(response: Response, state: TransferState): boolean {
 }
 
 /**
- * Writes the body with Bun.write while the Worker hashes the file as it grows. A body cut short
- * leaves the bytes that arrived, all of them hashed, so the next GET resumes after them.
+ * Writes the body with Bun.write while the Worker hashes the file as it grows. When the body is
+ * cut short, the bytes in the file are all hashed and the next GET resumes after them. Bun may
+ * drop the last bytes it received without writing them, so that can be fewer than arrived.
  */
 async function writeBodyNatively(response: Response, state: TransferState, onBytes: (count: number) => void, timer: IdleTimer): Promise<void> {
   const handOff = state.output.handOff!;

@@ -26,10 +26,10 @@ function writingMeterMain(): void {
   let failed = false;
 
   // Hashes the bytes another writer puts into the file, from the current position, as they land.
-  // control[0] is -1 while that writer runs, then the file's length once it stopped.
+  // control[0] is -1 while that writer runs, then the file's length once it stopped. Each read
+  // that found bytes is reported, so that the caller's idle timer restarts while a slow body goes on.
   const follow = (end: number, control: BigInt64Array): void => {
     const buffer = new Uint8Array(4 * 1024 * 1024);
-    let reported = position;
     for (;;) {
       const finished = Number(Atomics.load(control, 0));
       const target = finished >= 0 ? Math.min(finished, end) : end;
@@ -43,12 +43,8 @@ function writingMeterMain(): void {
       }
       hasher.update(buffer.subarray(0, count));
       position += count;
-      if (position - reported >= buffer.length) {
-        scope.postMessage({ progress: position - reported });
-        reported = position;
-      }
+      scope.postMessage({ progress: count });
     }
-    if (position > reported) scope.postMessage({ progress: position - reported });
     scope.postMessage({ reply: position });
   };
 
@@ -125,7 +121,17 @@ export class WritingMeter implements StreamMeter {
     } catch (error) {
       failure = error;
     }
-    Atomics.store(control, 0, BigInt(statSync(this.path, { throwIfNoEntry: false })?.size ?? 0));
+
+    // The Worker stops at the length given here, so it must be given one even when stat fails.
+    let size = 0;
+    let statFailure: unknown;
+    try {
+      size = statSync(this.path).size;
+    } catch (error) {
+      statFailure = error;
+    } finally {
+      Atomics.store(control, 0, BigInt(size));
+    }
 
     try {
       this.length = (await hashed) as number;
@@ -134,6 +140,7 @@ export class WritingMeter implements StreamMeter {
     } finally {
       this.worker.onProgress = undefined;
     }
+    if (statFailure) throw this.outputError(statFailure);
     return failure;
   }
 
