@@ -64,7 +64,7 @@ async function getObjectWithin(options: GetObjectOptions, timer: IdleTimer): Pro
 /**
  * Returns true when Bun may write the body to the temporary file itself: a whole identity body of
  * the recorded length, for a file output whose Worker hashes. No chunk crosses into JavaScript, so
- * this came within 1.12x of `curl -o` for 1 GiB from the built-in store (scripts/bench-download.ts).
+ * this came to 1.12-1.22x the time of `curl -o` for 1 GiB from the built-in store (scripts/bench-download.ts).
  */
 function canWriteNatively(response: Response, state: TransferState): boolean {
   if (!(state.transfer instanceof WritingMeter) || state.offset > 0 || !response.body) return false;
