@@ -142,6 +142,8 @@ function hintForStatus(status: number): string {
   if (status === 403) return "the presigned URL was rejected; check the clocks of queue and storage, and the queue's storage credentials";
   if (status === 404 || status === 410) return "the queue records the artifact as present but the storage has no object for it";
   if (status >= 500) return "the storage is failing; try again later";
+  // Reached by a 2xx that does not fit the request, such as 206 to a GET without Range.
+  if (status >= 200 && status < 300) return "the status does not fit the request; check for a proxy or another server between this client and the storage";
   return "the storage rejected the queue's presigned URL; check the queue's storage settings";
 }
 

@@ -270,6 +270,20 @@ describeEachBackend("download command faults", (backend) => {
     expectNoOutput(path);
   });
 
+  test("206 to a GET without Range exits 69", async () => {
+    const path = output("unasked-partial.out");
+    const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], {
+      fault: { kind: "status", status: 206 },
+      times: 100,
+    });
+
+    expect(result.exitCode).toBe(69);
+    expect(result.stderr).toContain("storage returned 206 InternalError for public/plain.bin");
+    expect(result.stderr).toContain("check for a proxy or another server between this client and the storage");
+    expect(result.stderr).not.toContain("rejected the queue's presigned URL");
+    expectNoOutput(path);
+  });
+
   test("HTML 403 exits 77 without the page", async () => {
     const path = output("denied.out");
     const result = await download([task.taskId, "0", "public/plain.bin", "-o", path], {
