@@ -10,7 +10,7 @@
  *   buckets/<bucket>/objects/<sha256 of key>   object files (see object-file.ts)
  *   buckets/<bucket>/uploads/<uploadId>/upload the multipart upload's key and headers
  *   buckets/<bucket>/uploads/<uploadId>/<part> one file per uploaded part: its record, and its data
- *                                              unless the data file holds it
+ *                                              unless the data file contains it
  *   buckets/<bucket>/uploads/<uploadId>/data-<part size>-<random>
  *                                              parts at their place in the object (see upload-data.ts)
  */

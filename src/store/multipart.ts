@@ -3,15 +3,14 @@
  * AbortMultipartUpload and ListParts. Parts stay on disk until the upload completes or is aborted.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rm } from "node:fs/promises";
-import { BackgroundFlush } from "../shared/background-flush.ts";
+import { mkdir, rm } from "node:fs/promises";
 import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
 import { declaredPayloadLength, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket, xmlResponse } from "./buckets.ts";
 import { assembleInPlace, concatenateParts, fitsDataFile, listPartRecords, type UploadRecord } from "./multipart-files.ts";
 import { checkNewKey } from "./layout.ts";
 import { objectHeadersOf } from "./object-headers.ts";
-import { commitFile, commitRecordFile, createTempFile, discardTempFile, readRecord, type ObjectRecord, type PartRecord, type TempFile } from "./object-file.ts";
+import { commitFile, commitRecordFile, createTempFile, discardTempFile, openWritable, readRecord, type ObjectRecord, type PartRecord } from "./object-file.ts";
 import { receiveIntoFile, receiveIntoSlot } from "./receive-file.ts";
 import { commitObjectFile } from "./stored-objects.ts";
 import { badRequest, notFound, StoreError } from "./s3-error.ts";
@@ -130,8 +129,7 @@ export async function completeMultipartUpload(state: StoreState, s3: S3Request):
 async function storeObject(state: StoreState, s3: S3Request, uploadId: string, upload: UploadRecord, parts: PartRecord[]): Promise<ObjectRecord> {
   const data = uploadDataOf(state, s3.bucket, uploadId);
   if (fitsDataFile(state, s3.bucket, uploadId, data, parts)) {
-    const handle = await open(data.path, "r+");
-    const file: TempFile = { path: data.path, handle, flush: new BackgroundFlush(() => handle.datasync()) };
+    const file = await openWritable(data.path, "r+");
     try {
       const record = await assembleInPlace(state, s3.bucket, uploadId, upload, parts, data, file);
       await commitObjectFile(state, s3.bucket, s3.key, file);
@@ -139,7 +137,7 @@ async function storeObject(state: StoreState, s3: S3Request, uploadId: string, u
     } catch (error) {
       // The data file still contains the parts, so it stays for another attempt or an abort.
       await file.flush.settle();
-      await handle.close().catch(() => undefined);
+      await file.handle.close().catch(() => undefined);
       throw error;
     }
   }

@@ -44,7 +44,7 @@ export interface PartRecord {
   lastModified: string;
   /** Name of the upload's data file that contains the part's data (upload-data.ts); absent when the part file contains it after its header. */
   dataFile?: string;
-  /** Where the part's data starts in that data file. */
+  /** Position of the part's first byte in that data file. */
   offset?: number;
 }
 
@@ -66,8 +66,12 @@ export function encodeHeader(record: object): Uint8Array {
 }
 
 export async function createTempFile(tmpDir: string): Promise<TempFile> {
-  const path = join(tmpDir, randomBytes(16).toString("hex"));
-  const handle = await open(path, "wx", 0o600);
+  return openWritable(join(tmpDir, randomBytes(16).toString("hex")), "wx");
+}
+
+/** Opens a file to write, with `flags` "wx" for a new one or "r+" for one that exists, flushed in the background like a temporary file. */
+export async function openWritable(path: string, flags: "wx" | "r+"): Promise<TempFile> {
+  const handle = await open(path, flags, 0o600);
   return { path, handle, flush: new BackgroundFlush(() => handle.datasync()) };
 }
 

@@ -5,11 +5,9 @@
  * dropped connection keeps nothing and leaves any existing version as it was.
  */
 import type { S3Request, StoreState } from "./context.ts";
-import { open } from "node:fs/promises";
-import { BackgroundFlush } from "../shared/background-flush.ts";
 import { declaredPayloadLength, fileSink, receiveBody, receiveWholeBody, type BodySink, type ReceivedBody } from "./body.ts";
 import { inlineMaxBytes } from "./inline-objects.ts";
-import { createTempFile, discardTempFile, encodeHeader, headerBytes, writeHeader, type ObjectRecord, type TempFile } from "./object-file.ts";
+import { createTempFile, discardTempFile, encodeHeader, headerBytes, openWritable, writeHeader, type ObjectRecord, type TempFile } from "./object-file.ts";
 import { badRequest } from "./s3-error.ts";
 import { commitInlineObject } from "./stored-objects.ts";
 import type { PartSlot } from "./upload-data.ts";
@@ -47,8 +45,8 @@ export async function receiveIntoSlot<T extends object>(
   commit: (record: T) => Promise<void>,
 ): Promise<T> {
   checkRecordFits(recordOf);
-  const handle = await open(slot.path, "r+");
-  const file: TempFile = { path: slot.path, handle, flush: new BackgroundFlush(() => handle.datasync()) };
+  const file = await openWritable(slot.path, "r+");
+  const { handle } = file;
   try {
     const sink = boundedSink(fileSink(file, slot.offset), declaredPayloadLength(s3.request.headers, s3.payload));
     const received = await receiveBody(s3.request, s3.payload, sink, state.hashPool);

@@ -14,7 +14,7 @@
  * records point into a file that is gone. A part sent again then gets a new data file, and the
  * parts of the old one count as missing instead of reading as zeros from the new one.
  *
- * A place is taken while a writer holds it and while the part's record points at it; a second
+ * A place is taken while a writer has it and while the part's record points at it; a second
  * upload of the same part number goes to its own file, so a failed retry never damages the bytes
  * of a part that was acknowledged.
  */
@@ -38,7 +38,7 @@ export interface UploadData {
   path: string;
   /** Size of every part but the last. */
   partSize: number;
-  /** Part numbers whose place a writer holds. */
+  /** Part numbers whose place a writer has claimed. */
   writers: Set<number>;
 }
 
