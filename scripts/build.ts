@@ -5,7 +5,15 @@
  */
 import { $ } from "bun";
 
-export const releaseFlags = ["--minify-whitespace", "--minify-syntax", "--sourcemap"];
+export const releaseFlags = ["--format=esm", "--minify-whitespace", "--minify-syntax", "--sourcemap"];
+
+/**
+ * Precompiled bytecode saves parsing the bundle at every start: `artifact --version` took 23 ms
+ * without it and 8 ms with it on the test VM. JavaScriptCore's bytecode only loads in the runtime
+ * that wrote it, so a binary for another architecture or libc must not carry any: Bun's issue
+ * tracker has such binaries crashing at start.
+ */
+export const bytecodeFlags = ["--bytecode"];
 
 /** Returns the commit of the checkout, with `-dirty` when the work tree has changes. */
 export async function gitCommit(): Promise<string> {
@@ -15,7 +23,8 @@ export async function gitCommit(): Promise<string> {
   return status ? `${commit}-dirty` : commit;
 }
 
-export async function compile(outfile: string, extraFlags: string[] = []): Promise<void> {
+/** Compiles for this machine unless `extraFlags` name another target; pass bytecodeFlags only for this machine. */
+export async function compile(outfile: string, extraFlags: string[] = bytecodeFlags): Promise<void> {
   const commit = await gitCommit();
   await $`bun build src/cli/main.ts --compile ${releaseFlags} ${extraFlags} --define ARTIFACT_BUILD_COMMIT=${JSON.stringify(commit)} --outfile ${outfile}`.quiet();
 }

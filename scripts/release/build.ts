@@ -8,9 +8,9 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { compile } from "../build.ts";
+import { bytecodeFlags, compile } from "../build.ts";
 import { codecs, packSfx } from "../sfx/pack.ts";
-import { hashFile, runtimeFor, targets, type Target } from "./targets.ts";
+import { hashFile, hostTarget, runtimeFor, targets, type Target } from "./targets.ts";
 
 export interface ReleaseOptions {
   out: string;
@@ -18,9 +18,10 @@ export interface ReleaseOptions {
   sfx: boolean;
 }
 
-/** Flags that keep function names and map stack traces to `src/...ts` (see scripts/build.ts). */
+/** Target and runtime flags; bytecode only for this machine's own target (see scripts/build.ts). */
 export function compileFlags(target: Target, runtime: string): string[] {
-  return [`--target=bun-${target.name}`, `--compile-executable-path=${runtime}`];
+  const flags = [`--target=bun-${target.name}`, `--compile-executable-path=${runtime}`];
+  return target.name === hostTarget().name ? [...flags, ...bytecodeFlags] : flags;
 }
 
 /**
