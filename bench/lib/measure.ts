@@ -34,6 +34,11 @@ export function environmentOf(command: CommandSpec): Record<string, string> {
 const clockTicksPerSecond = 100;
 
 export async function measure(command: CommandSpec, serverPids: number[], workDir: string): Promise<Measurement> {
+  return (await measureWithOutput(command, serverPids, workDir)).measurement;
+}
+
+/** Like measure, and also returns what the command printed on stdout. */
+export async function measureWithOutput(command: CommandSpec, serverPids: number[], workDir: string): Promise<{ measurement: Measurement; stdout: string }> {
   const timeFile = join(workDir, "time-v.txt");
   const cpuBefore = serverCpuSeconds(serverPids);
   const started = performance.now();
@@ -56,12 +61,13 @@ export async function measure(command: CommandSpec, serverPids: number[], workDi
 
   const report = readFileSync(timeFile, "utf8");
   rmSync(timeFile);
-  return {
+  const measurement = {
     wallSeconds,
     peakRssMiB: timeField(report, "Maximum resident set size (kbytes)") / 1024,
     clientCpuSeconds: timeField(report, "User time (seconds)") + timeField(report, "System time (seconds)"),
     serverCpuSeconds: cpuAfter - cpuBefore,
   };
+  return { measurement, stdout };
 }
 
 /** Sum of user and system CPU seconds of the processes, from fields 14 and 15 of /proc/<pid>/stat. */

@@ -88,9 +88,10 @@ function renderTargetChecks(results: BenchResults, summaries: RowSummary[]): str
     checks.push({ goal: "artifact peak RSS <= 100 MiB at every size", measured: `${peak.toFixed(0)} MiB`, met: peak <= 100 });
   }
 
-  const speedup = results.concurrency ? speedupAt(results.concurrency, 4) : undefined;
+  const speedup = results.concurrency ? sendSpeedupAt(results.concurrency, 4) : undefined;
   if (speedup !== undefined) {
-    checks.push({ goal: `>= 3x single-stream throughput with 4 parts in flight at ${results.concurrency!.delayMs} ms`, measured: `${speedup.toFixed(2)}x`, met: speedup >= 3 });
+    const goal = `>= 3x single-stream throughput with 4 parts in flight at ${results.concurrency!.delayMs} ms (send step)`;
+    checks.push({ goal, measured: `${speedup.toFixed(2)}x`, met: speedup >= 3 });
   }
 
   const lines = checks.map((check) => `| ${check.goal} | ${check.measured} | ${check.met ? "met" : "**missed**"} |`);
@@ -167,34 +168,55 @@ function renderHashing(results: BenchResults): string {
 }
 
 function renderConcurrency(result: ConcurrencyResult): string {
-  const single = speedBase(result);
+  const wallBase = wallMedian(result, 1);
+  const sendBase = sendMedian(result, 1);
+  const gib = result.sizeBytes / 1024 ** 3;
   const lines = result.rows.map((row) => {
     const wall = summarize(wallTimes(row.runs));
-    const server = summarize(row.runs.map((run) => run.serverCpuSeconds)).median / (result.sizeBytes / 1024 ** 3);
-    const speedup = single === undefined ? "-" : `${(single / wall.median).toFixed(2)}x`;
-    return `| ${row.partsInFlight} | ${formatBytes(row.partSizeBytes)} | ${wall.median.toFixed(2)} (${wall.min.toFixed(2)}-${wall.max.toFixed(2)}) | ${(result.sizeBytes / 1024 ** 2 / wall.median).toFixed(0)} | ${speedup} | ${server.toFixed(2)} |`;
+    const send = row.sendSeconds?.length ? summarize(row.sendSeconds) : undefined;
+    const server = summarize(row.runs.map((run) => run.serverCpuSeconds)).median / gib;
+    const cells = [
+      String(row.partsInFlight),
+      formatBytes(row.partSizeBytes),
+      `${wall.median.toFixed(2)} (${wall.min.toFixed(2)}-${wall.max.toFixed(2)})`,
+      formatRatio(wallBase === undefined ? undefined : wallBase / wall.median),
+      send ? `${send.median.toFixed(2)} (${send.min.toFixed(2)}-${send.max.toFixed(2)})` : "-",
+      send ? (result.sizeBytes / 1024 ** 2 / send.median).toFixed(0) : "-",
+      formatRatio(send && sendBase !== undefined ? sendBase / send.median : undefined),
+      server.toFixed(2),
+    ];
+    return `| ${cells.join(" | ")} |`;
   });
   return [
     `### Multipart upload of ${formatBytes(result.sizeBytes)} with ${result.delayMs} ms one-way delay to the built-in store`,
     "",
     `Delay added by: ${result.method}.`,
     "",
-    "| parts in flight | part size | wall s | MiB/s | speed-up over 1 | server CPU s/GiB |",
-    "|---|---|---|---|---|---|",
+    "The send step is the time the parts are in flight, from the upload's `--json` summary (`sendSeconds`). The wall time adds what",
+    "no number of parts in flight shortens: hashing the file before the queue signs the parts, and completing the upload after.",
+    "",
+    "| parts in flight | part size | wall s | wall speed-up | send step s | send MiB/s | send speed-up | server CPU s/GiB |",
+    "|---|---|---|---|---|---|---|---|",
     ...lines,
     "",
   ].join("\n");
 }
 
-function speedBase(result: ConcurrencyResult): number | undefined {
-  const single = result.rows.find((row) => row.partsInFlight === 1);
-  return single ? summarize(wallTimes(single.runs)).median : undefined;
+function wallMedian(result: ConcurrencyResult, partsInFlight: number): number | undefined {
+  const row = result.rows.find((candidate) => candidate.partsInFlight === partsInFlight);
+  return row ? summarize(wallTimes(row.runs)).median : undefined;
 }
 
-function speedupAt(result: ConcurrencyResult, partsInFlight: number): number | undefined {
-  const single = speedBase(result);
+function sendMedian(result: ConcurrencyResult, partsInFlight: number): number | undefined {
   const row = result.rows.find((candidate) => candidate.partsInFlight === partsInFlight);
-  return single === undefined || !row ? undefined : single / summarize(wallTimes(row.runs)).median;
+  return row?.sendSeconds?.length ? summarize(row.sendSeconds).median : undefined;
+}
+
+/** Speed-up of the send step over one part in flight. */
+function sendSpeedupAt(result: ConcurrencyResult, partsInFlight: number): number | undefined {
+  const single = sendMedian(result, 1);
+  const at = sendMedian(result, partsInFlight);
+  return single === undefined || at === undefined ? undefined : single / at;
 }
 
 function formatRatio(ratio: number | undefined): string {

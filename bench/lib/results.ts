@@ -39,6 +39,8 @@ export interface ConcurrencyRow {
   partsInFlight: number;
   partSizeBytes: number;
   runs: Measurement[];
+  /** Seconds of each run's send step (the parts in flight), from the upload's --json summary. */
+  sendSeconds?: number[];
 }
 
 export interface ConcurrencyResult {

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { choosePartSize } from "../../src/signer/part-size.ts";
 import { UnavailableError } from "../../src/shared/errors.ts";
-import { measure } from "../lib/measure.ts";
+import { measureWithOutput } from "../lib/measure.ts";
 import { withNamespace, type Namespace } from "../lib/netns.ts";
 import type { BenchOptions } from "../lib/options.ts";
 import type { ConcurrencyResult, ConcurrencyRow } from "../lib/results.ts";
@@ -53,18 +53,26 @@ async function measureLevels(binary: string, target: Target, namespace: Namespac
   const env = queueEnv(target.queue);
   const taskId = await createRunningTask(binary, target, namespace.wrapper);
 
-  const rows: ConcurrencyRow[] = options.concurrencyLevels.map((partsInFlight) => ({ partsInFlight, partSizeBytes: choosePartSize(options.sizeBytes), runs: [] }));
+  const rows: ConcurrencyRow[] = options.concurrencyLevels.map((partsInFlight) => ({ partsInFlight, partSizeBytes: choosePartSize(options.sizeBytes), runs: [], sendSeconds: [] }));
   for (let run = 1; run <= options.runs; run++) {
     for (const row of rows) {
       const name = `public/bench/concurrency-${row.partsInFlight}-${run}`;
-      const argv = [...namespace.wrapper, binary, "upload", taskId, "0", name, "-i", file, "--multipart", "--concurrency", String(row.partsInFlight), "-q"];
-      const measurement = await measure({ label: `artifact upload --concurrency ${row.partsInFlight}`, argv, env }, target.serverPids, options.workDir);
+      const argv = [...namespace.wrapper, binary, "upload", taskId, "0", name, "-i", file, "--multipart", "--concurrency", String(row.partsInFlight), "-q", "--json"];
+      const { measurement, stdout } = await measureWithOutput({ label: `artifact upload --concurrency ${row.partsInFlight}`, argv, env }, target.serverPids, options.workDir);
       row.runs.push(measurement);
+      row.sendSeconds!.push(sendSecondsOf(stdout));
       await deleteObject(target, `${taskId}/0/${name}`, namespace.wrapper);
-      log(`concurrency ${row.partsInFlight} run ${run}/${options.runs}: ${measurement.wallSeconds.toFixed(2)} s`);
+      log(`concurrency ${row.partsInFlight} run ${run}/${options.runs}: ${measurement.wallSeconds.toFixed(2)} s, send step ${row.sendSeconds!.at(-1)!.toFixed(2)} s`);
     }
   }
   return rows;
+}
+
+/** The send step's seconds from the upload's --json summary: the parts in flight, without hashing before and completing after. */
+function sendSecondsOf(stdout: string): number {
+  const seconds = (JSON.parse(stdout) as { sendSeconds?: unknown }).sendSeconds;
+  if (typeof seconds !== "number") throw new UnavailableError(`artifact upload --json printed no sendSeconds: ${stdout.trim()}`, { hint: "rebuild dist/artifact from this checkout" });
+  return seconds;
 }
 
 interface DelayProxy {

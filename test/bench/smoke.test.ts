@@ -85,6 +85,11 @@ describe(`benchmark smoke run (targets: ${targets}${isRoot ? "" : "; concurrency
   test.if(isRoot)("concurrency levels measured", () => {
     expect(results.concurrency!.rows.map((row) => row.partsInFlight)).toEqual([1, 4]);
     expect(results.concurrency!.rows.every((row) => row.runs.length === 1)).toBe(true);
+    for (const row of results.concurrency!.rows) {
+      expect(row.sendSeconds).toHaveLength(1);
+      expect(row.sendSeconds![0]!).toBeGreaterThan(0);
+      expect(row.sendSeconds![0]!).toBeLessThan(row.runs[0]!.wallSeconds);
+    }
     expect(existsSync("/run/netns/artifact-bench")).toBe(false);
   });
 
@@ -93,6 +98,7 @@ describe(`benchmark smoke run (targets: ${targets}${isRoot ? "" : "; concurrency
     expect(markdown).toContain("<!-- bench:begin");
     expect(markdown).toContain("### Targets");
     expect(markdown).toContain("aws s3 cp");
+    if (isRoot) expect(markdown).toContain("send speed-up");
     expect(readFileSync(join(outDir, "benchmarks.svg"), "utf8")).toStartWith("<svg");
   });
 });
