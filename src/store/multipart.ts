@@ -3,7 +3,8 @@
  * AbortMultipartUpload and ListParts. Parts stay on disk until the upload completes or is aborted.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { maxPutBytes, type S3Request, type StoreState } from "./context.ts";
 import { declaredPayloadLength, receiveSmallBody, type ReceivedBody } from "./body.ts";
 import { requireBucket, xmlResponse } from "./buckets.ts";
@@ -12,7 +13,7 @@ import { checkNewKey } from "./layout.ts";
 import { objectHeadersOf } from "./object-headers.ts";
 import { commitFile, commitRecordFile, createTempFile, discardTempFile, openWritable, readRecord, type ObjectRecord, type PartRecord } from "./object-file.ts";
 import { receiveIntoFile, receiveIntoSlot } from "./receive-file.ts";
-import { commitObjectFile } from "./stored-objects.ts";
+import { commitObjectFile, requireBucketNow } from "./stored-objects.ts";
 import { badRequest, notFound, StoreError } from "./s3-error.ts";
 import { claimSlot, forgetUploadData, uploadDataOf, uploadLockName } from "./upload-data.ts";
 import { elements, parseCompleteMultipartUpload, xmlDocument, type CompletedPart } from "./xml.ts";
@@ -30,7 +31,7 @@ export async function createMultipartUpload(state: StoreState, s3: S3Request): P
 
   const uploadId = randomBytes(16).toString("hex");
   const record: UploadRecord = { key: s3.key, initiated: state.now().toISOString(), ...objectHeadersOf(s3.request.headers) };
-  await mkdir(state.layout.uploadDir(s3.bucket, uploadId));
+  createUploadFolder(state, s3.bucket, uploadId);
   try {
     await commitRecordFile(state.layout.tmpDir, record, state.layout.uploadFile(s3.bucket, uploadId));
   } catch (error) {
@@ -40,6 +41,21 @@ export async function createMultipartUpload(state: StoreState, s3: S3Request): P
 
   state.logger.log("store.create-multipart-upload", { bucket: s3.bucket, key: s3.key, uploadId, requestId: s3.requestId });
   return xmlResponse(xmlDocument("InitiateMultipartUploadResult", elements({ Bucket: s3.bucket, Key: s3.key, UploadId: uploadId })));
+}
+
+/**
+ * Creates the upload's folder in the same turn of the event loop as the bucket check. DeleteBucket
+ * checks for emptiness and marks the bucket in one turn too, so it either finds the folder and
+ * answers 409 BucketNotEmpty, or marks the bucket first and this answers 404 NoSuchBucket.
+ */
+function createUploadFolder(state: StoreState, bucket: string, uploadId: string): void {
+  requireBucketNow(state, bucket);
+  try {
+    mkdirSync(state.layout.uploadDir(bucket, uploadId));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
+    throw error;
+  }
 }
 
 export async function uploadPart(state: StoreState, s3: S3Request): Promise<Response> {

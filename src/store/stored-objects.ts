@@ -106,7 +106,7 @@ async function removeFile(path: string): Promise<boolean> {
 }
 
 /** Throws 404 NoSuchBucket when the bucket was deleted, or is being deleted, while a body was being received. */
-function requireBucketNow(state: StoreState, bucket: string): void {
+export function requireBucketNow(state: StoreState, bucket: string): void {
   if (state.deletingBuckets.has(bucket) || !existsSync(state.layout.objectsDir(bucket))) {
     throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
   }
