@@ -11,9 +11,9 @@ import { isBucketEmpty } from "./stored-objects.ts";
 /** Largest CreateBucketConfiguration body accepted. */
 const maxConfigurationBytes = 64 * 1024;
 
-/** Throws 404 NoSuchBucket unless the bucket exists. */
+/** Throws 404 NoSuchBucket unless the bucket exists and no DeleteBucket is removing it. */
 export async function requireBucket(state: StoreState, bucket: string): Promise<void> {
-  if (!(await bucketExists(state, bucket))) {
+  if (state.deletingBuckets.has(bucket) || !(await bucketExists(state, bucket))) {
     throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
   }
 }

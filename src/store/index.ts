@@ -15,7 +15,7 @@ import type { StoreState } from "./context.ts";
 import { loadOrCreateCredentials } from "./credentials.ts";
 import { StoreLayout, checkBucketName, isValidBucketName, isValidUploadId } from "./layout.ts";
 import { routeOf } from "./router.ts";
-import { errorResponse, StoreError } from "./s3-error.ts";
+import { errorResponse, notFound, StoreError } from "./s3-error.ts";
 import { HashPool } from "../hashing/hash-pool.ts";
 import { KeyedMutex } from "../shared/keyed-mutex.ts";
 import { InlineObjects } from "./inline-objects.ts";
@@ -173,13 +173,16 @@ async function recoverFromCrash(state: StoreState): Promise<void> {
 async function handleRequest(state: StoreState, credentials: StoreCredentials, request: Request): Promise<Response> {
   const requestId = randomBytes(8).toString("hex").toUpperCase();
   const url = new URL(request.url);
+  let bucket = "";
   try {
     const payload = authenticate(request, url, { credentials, region: state.region, now: state.now });
     const route = routeOf(request.method, url);
-    const response = await route.handler(state, { request, url, bucket: route.bucket, key: route.key, payload, requestId });
+    bucket = route.bucket;
+    const response = await route.handler(state, { request, url, bucket, key: route.key, payload, requestId });
     response.headers.set("x-amz-request-id", requestId);
     return response;
-  } catch (error) {
+  } catch (caught) {
+    const error = lostToBucketDeletion(state, bucket, caught) ? notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`) : caught;
     if (error instanceof StoreError) {
       state.logger.log("store.request-rejected", { method: request.method, path: url.pathname, status: error.status, code: error.code, message: error.message, requestId });
       return errorResponse(error, request.method, url.pathname, requestId);
@@ -188,4 +191,14 @@ async function handleRequest(state: StoreState, credentials: StoreCredentials, r
     const internal = new StoreError(500, "InternalError", "We encountered an internal error. Please try again.");
     return errorResponse(internal, request.method, url.pathname, requestId);
   }
+}
+
+/**
+ * Returns true when a request failed because its bucket's folders vanished under a concurrent
+ * DeleteBucket: a missing file, and the bucket gone or being removed. Such a request gets 404
+ * NoSuchBucket, as it would have a moment later.
+ */
+function lostToBucketDeletion(state: StoreState, bucket: string, error: unknown): boolean {
+  if (!isValidBucketName(bucket) || (error as NodeJS.ErrnoException)?.code !== "ENOENT") return false;
+  return state.deletingBuckets.has(bucket) || !existsSync(state.layout.objectsDir(bucket));
 }

@@ -36,3 +36,36 @@ describe("DeleteBucket racing CreateMultipartUpload", () => {
     }
   });
 });
+
+describe("DeleteBucket racing reads and deletes", () => {
+  test("listings answer 200 or 404", async () => {
+    for (let round = 0; round < 20; round++) {
+      const bucket = `list-race-${round}`;
+      expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
+
+      const listings = () => [
+        ...Array.from({ length: 8 }, () => signedFetch(store, "GET", `/${bucket}?uploads`)),
+        ...Array.from({ length: 8 }, () => signedFetch(store, "GET", `/${bucket}?list-type=2`)),
+      ];
+      const before = listings();
+      const deleted = signedFetch(store, "DELETE", `/${bucket}`);
+      const after = listings();
+      const statuses = (await Promise.all([...before, ...after])).map((response) => response.status);
+
+      expect((await deleted).status).toBe(204);
+      for (const status of statuses) expect([200, 404]).toContain(status);
+    }
+  });
+
+  test("one of three DeleteBuckets succeeds", async () => {
+    for (let round = 0; round < 20; round++) {
+      const bucket = `delete-race-${round}`;
+      expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
+
+      const deletes = Array.from({ length: 3 }, () => signedFetch(store, "DELETE", `/${bucket}`));
+      const statuses = (await Promise.all(deletes)).map((response) => response.status).sort();
+
+      expect(statuses).toEqual([204, 404, 404]);
+    }
+  });
+});
