@@ -45,6 +45,10 @@ async function runCheck(file: string, env: Record<string, string>): Promise<Chec
   const result: CheckResult = { file, mode: "run", runsProgram: false, traceOk: false, problems: [] };
 
   const version = await runFile(file, ["--version"], env);
+  if (version.exitCode === notStarted) {
+    result.problems.push(version.stderr);
+    return result;
+  }
   result.runsProgram = version.exitCode === 0 && version.stdout.startsWith("artifact ");
   if (!result.runsProgram) {
     const output = `${version.stdout}${version.stderr}`.trim().split("\n")[0];
@@ -106,13 +110,23 @@ interface RunOutput {
   stderr: string;
 }
 
+/** Exit code of a file that could not be started at all. */
+const notStarted = -1;
+
+/** Runs the file. A file that cannot be started (not executable, missing) gives exit code notStarted and the reason on stderr. */
 async function runFile(file: string, args: string[], env: Record<string, string>): Promise<RunOutput> {
-  const child = Bun.spawn([file, ...args], {
-    env: { ...process.env, ARTIFACT_DEBUG_PANIC: "", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: 60_000,
-  });
+  let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+  try {
+    child = Bun.spawn([file, ...args], {
+      env: { ...process.env, ARTIFACT_DEBUG_PANIC: "", ...env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 60_000,
+    });
+  } catch (error) {
+    return { exitCode: notStarted, stdout: "", stderr: `cannot start ${file}: ${(error as Error).message}; check that it is an executable file (chmod +x)` };
+  }
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { exitCode, stdout, stderr };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
@@ -62,6 +62,19 @@ describe("panic check", () => {
     expect(await child.exited).toBe(1);
     expect(stdout).toContain(`ok   run       ${binary}`);
     expect(stdout).toContain(`FAIL run       ${join(work, "stripped")}`);
+  });
+
+  test("file without exec bit is a problem", async () => {
+    const copy = join(work, "not-executable");
+    await copyFile(binary, copy);
+    await chmod(copy, 0o644);
+
+    const result = await checkReleaseFile(copy, hostTarget());
+
+    expect(result.runsProgram).toBe(false);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toContain("EACCES");
+    expect(result.problems[0]).toContain("chmod +x");
   });
 
   test("structure check rejects a binary of another target", async () => {
