@@ -1,12 +1,15 @@
 /** Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets and GetBucketLocation. */
-import { statSync } from "node:fs";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { readdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { S3Request, StoreState } from "./context.ts";
 import { receiveSmallBody } from "./body.ts";
 import { notFound, StoreError } from "./s3-error.ts";
 import { elements, xmlDocument } from "./xml.ts";
 import { isValidBucketName } from "./layout.ts";
 import { isBucketEmpty } from "./stored-objects.ts";
+import { syncDirectory } from "./object-file.ts";
 
 /** Largest CreateBucketConfiguration body accepted. */
 const maxConfigurationBytes = 64 * 1024;
@@ -24,16 +27,23 @@ async function bucketExists(state: StoreState, bucket: string): Promise<boolean>
   return stats?.isDirectory() ?? false;
 }
 
-/** Creates the bucket's folders; creating an existing bucket succeeds, as in us-east-1. */
-export async function ensureBucket(state: StoreState, bucket: string): Promise<void> {
-  await mkdir(state.layout.objectsDir(bucket), { recursive: true });
-  await mkdir(state.layout.uploadsDir(bucket), { recursive: true });
+/**
+ * Creates the bucket's folders; creating an existing bucket succeeds, as in us-east-1. Both are
+ * made in one turn of the event loop, so DeleteBucket, which checks and marks the bucket in one
+ * turn too, finds either a whole bucket or none.
+ */
+export function ensureBucket(state: StoreState, bucket: string): void {
+  mkdirSync(state.layout.objectsDir(bucket), { recursive: true });
+  mkdirSync(state.layout.uploadsDir(bucket), { recursive: true });
 }
 
 export async function createBucket(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, maxConfigurationBytes);
+  if (state.deletingBuckets.has(s3.bucket)) {
+    throw new StoreError(409, "OperationAborted", "A conflicting conditional operation is currently in progress against this resource: the bucket is being deleted. Please try again.");
+  }
   const existed = await bucketExists(state, s3.bucket);
-  await ensureBucket(state, s3.bucket);
+  ensureBucket(state, s3.bucket);
   if (!existed) state.logger.log("store.create-bucket", { bucket: s3.bucket, requestId: s3.requestId });
   return new Response(null, { status: 200, headers: { location: `/${s3.bucket}` } });
 }
@@ -54,7 +64,7 @@ export async function deleteBucket(state: StoreState, s3: S3Request): Promise<Re
   // From here on, PUTs that commit into the bucket get 404 NoSuchBucket.
   state.deletingBuckets.add(s3.bucket);
   try {
-    await rm(state.layout.bucketDir(s3.bucket), { recursive: true });
+    await removeBucketFolder(state, s3.bucket);
     await state.inline.removeBucket(s3.bucket);
   } finally {
     state.deletingBuckets.delete(s3.bucket);
@@ -63,13 +73,26 @@ export async function deleteBucket(state: StoreState, s3: S3Request): Promise<Re
   return new Response(null, { status: 204 });
 }
 
+/**
+ * Moves the bucket's folder into tmp/ with one rename, so that a crash leaves the bucket whole or
+ * gone, then removes it there. A start removes whatever a crash left in tmp/.
+ */
+async function removeBucketFolder(state: StoreState, bucket: string): Promise<void> {
+  const removed = join(state.layout.tmpDir, `deleted-bucket-${bucket}-${randomBytes(4).toString("hex")}`);
+  await rename(state.layout.bucketDir(bucket), removed);
+  await syncDirectory(state.layout.bucketsDir);
+  await rm(removed, { recursive: true, force: true });
+}
+
 export async function listBuckets(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, 0);
   const names = (await readdir(state.layout.bucketsDir)).filter(isValidBucketName).sort();
   const buckets: string[] = [];
   for (const name of names) {
-    const created = (await stat(state.layout.bucketDir(name))).birthtime;
-    buckets.push(`<Bucket>${elements({ Name: name, CreationDate: created.toISOString() })}</Bucket>`);
+    // A bucket that a DeleteBucket is removing, or has just removed, is left out.
+    const folder = statSync(state.layout.bucketDir(name), { throwIfNoEntry: false });
+    if (!folder || state.deletingBuckets.has(name) || !existsSync(state.layout.objectsDir(name))) continue;
+    buckets.push(`<Bucket>${elements({ Name: name, CreationDate: folder.birthtime.toISOString() })}</Bucket>`);
   }
   const owner = `<Owner>${elements({ ID: "artifact", DisplayName: "artifact" })}</Owner>`;
   return xmlResponse(xmlDocument("ListAllMyBucketsResult", `${owner}<Buckets>${buckets.join("")}</Buckets>`));

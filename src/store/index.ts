@@ -75,7 +75,8 @@ export async function openStore(options: StoreOptions): Promise<EmbeddedStore> {
     uploadData: new Map(),
     hashPool: new HashPool(hashWorkerCount),
   };
-  await ensureBucket(state, bucket);
+  await repairBucketFolders(state);
+  ensureBucket(state, bucket);
   await removeUnrecordedUploads(state);
   await recoverFromCrash(state);
 
@@ -106,9 +107,27 @@ async function createFolders(layout: StoreLayout): Promise<void> {
   }
 }
 
-/** Removes the temporary files a crash left behind: their bodies never verified. */
+/** Removes the temporary files a crash left behind, whose bodies never verified, and the folders of deleted buckets. */
 async function removeTemporaryFiles(layout: StoreLayout): Promise<void> {
-  for (const name of await readdir(layout.tmpDir)) await rm(join(layout.tmpDir, name), { force: true });
+  for (const name of await readdir(layout.tmpDir)) await rm(join(layout.tmpDir, name), { recursive: true, force: true });
+}
+
+/**
+ * Removes bucket folders without an objects folder and adds a missing uploads folder. Earlier
+ * versions removed a bucket's folders one by one, so a crash during DeleteBucket could leave half
+ * a bucket, which no request can repair or remove.
+ */
+async function repairBucketFolders(state: StoreState): Promise<void> {
+  const { layout } = state;
+  for (const bucket of (await readdir(layout.bucketsDir)).filter(isValidBucketName)) {
+    if (!existsSync(layout.objectsDir(bucket))) {
+      await rm(layout.bucketDir(bucket), { recursive: true, force: true });
+      state.logger.log("store.removed-partial-bucket", { bucket });
+    } else if (!existsSync(layout.uploadsDir(bucket))) {
+      await mkdir(layout.uploadsDir(bucket));
+      state.logger.log("store.repaired-bucket", { bucket });
+    }
+  }
 }
 
 /**

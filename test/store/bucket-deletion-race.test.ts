@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StoreLayout } from "../../src/store/layout.ts";
 import { signedFetch, startStore } from "./support.ts";
 
 let store: Awaited<ReturnType<typeof startStore>>;
@@ -66,6 +71,78 @@ describe("DeleteBucket racing reads and deletes", () => {
       const statuses = (await Promise.all(deletes)).map((response) => response.status).sort();
 
       expect(statuses).toEqual([204, 404, 404]);
+    }
+  });
+});
+
+describe("DeleteBucket racing bucket creation and listing", () => {
+  test("ListBuckets answers 200", async () => {
+    for (let round = 0; round < 20; round++) {
+      const bucket = `all-race-${round}`;
+      expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
+
+      const before = Array.from({ length: 4 }, () => signedFetch(store, "GET", "/"));
+      const deleted = signedFetch(store, "DELETE", `/${bucket}`);
+      const after = Array.from({ length: 4 }, () => signedFetch(store, "GET", "/"));
+      const statuses = (await Promise.all([...before, ...after])).map((response) => response.status);
+
+      expect((await deleted).status).toBe(204);
+      expect(statuses).toEqual(Array(8).fill(200));
+    }
+  });
+
+  test("bucket ends whole or gone", async () => {
+    for (let round = 0; round < 20; round++) {
+      const bucket = `create-race-${round}`;
+      expect((await signedFetch(store, "PUT", `/${bucket}`)).status).toBe(200);
+
+      const deleted = signedFetch(store, "DELETE", `/${bucket}`);
+      await Bun.sleep(round % 2);
+      const creates = await Promise.all(Array.from({ length: 4 }, () => signedFetch(store, "PUT", `/${bucket}`)));
+      expect((await deleted).status).toBe(204);
+      for (const response of creates) expect([200, 409]).toContain(response.status);
+
+      const head = (await signedFetch(store, "HEAD", `/${bucket}`)).status;
+      const listed = (await (await signedFetch(store, "GET", "/")).text()).includes(`<Name>${bucket}</Name>`);
+      expect(listed).toBe(head === 200);
+      if (head === 404) continue;
+
+      expect(head).toBe(200);
+      expect((await signedFetch(store, "PUT", `/${bucket}/k`, { body: "x" })).status).toBe(200);
+      expect((await signedFetch(store, "GET", `/${bucket}?uploads`)).status).toBe(200);
+      expect((await signedFetch(store, "DELETE", `/${bucket}/k`)).status).toBe(204);
+      expect((await signedFetch(store, "DELETE", `/${bucket}`)).status).toBe(204);
+    }
+  });
+});
+
+describe("start after a crash during DeleteBucket", () => {
+  test("half buckets and removed folders are cleaned up", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "artifact-store-restart-"));
+    const layout = new StoreLayout(dataDir);
+    const first = await startStore({ dataDir });
+    for (const bucket of ["objects-only", "uploads-only", "whole"]) {
+      expect((await signedFetch(first, "PUT", `/${bucket}`)).status).toBe(200);
+    }
+    await first.stop();
+
+    rmSync(layout.uploadsDir("objects-only"), { recursive: true });
+    rmSync(layout.objectsDir("uploads-only"), { recursive: true });
+    const removed = join(layout.tmpDir, "deleted-bucket-gone-0000");
+    mkdirSync(join(removed, "objects"), { recursive: true });
+    writeFileSync(join(removed, "objects", "leftover"), "x");
+
+    const second = await startStore({ dataDir });
+    try {
+      expect((await signedFetch(second, "GET", "/objects-only?uploads")).status).toBe(200);
+      expect((await signedFetch(second, "DELETE", "/objects-only")).status).toBe(204);
+      expect((await signedFetch(second, "HEAD", "/uploads-only")).status).toBe(404);
+      expect(existsSync(layout.bucketDir("uploads-only"))).toBe(false);
+      expect((await signedFetch(second, "HEAD", "/whole")).status).toBe(200);
+      expect(existsSync(removed)).toBe(false);
+    } finally {
+      await second.stop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
