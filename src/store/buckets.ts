@@ -8,7 +8,7 @@ import { receiveSmallBody } from "./body.ts";
 import { notFound, StoreError } from "./s3-error.ts";
 import { elements, xmlDocument } from "./xml.ts";
 import { isValidBucketName } from "./layout.ts";
-import { isBucketEmpty } from "./stored-objects.ts";
+import { isBucketEmpty, requireBucketNow } from "./stored-objects.ts";
 import { syncDirectory } from "./object-file.ts";
 
 /** Largest CreateBucketConfiguration body accepted. */
@@ -39,12 +39,18 @@ export function ensureBucket(state: StoreState, bucket: string): void {
 
 export async function createBucket(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, maxConfigurationBytes);
+
+  // No await from here to the folders, so a DeleteBucket cannot start in between.
   if (state.deletingBuckets.has(s3.bucket)) {
     throw new StoreError(409, "OperationAborted", "A conflicting conditional operation is currently in progress against this resource: the bucket is being deleted. Please try again.");
   }
-  const existed = await bucketExists(state, s3.bucket);
+  const existed = existsSync(state.layout.objectsDir(s3.bucket));
   ensureBucket(state, s3.bucket);
-  if (!existed) state.logger.log("store.create-bucket", { bucket: s3.bucket, requestId: s3.requestId });
+
+  if (!existed) {
+    await syncDirectory(state.layout.bucketsDir);
+    state.logger.log("store.create-bucket", { bucket: s3.bucket, requestId: s3.requestId });
+  }
   return new Response(null, { status: 200, headers: { location: `/${s3.bucket}` } });
 }
 
@@ -56,7 +62,8 @@ export async function headBucket(state: StoreState, s3: S3Request): Promise<Resp
 
 export async function deleteBucket(state: StoreState, s3: S3Request): Promise<Response> {
   await receiveSmallBody(s3.request, s3.payload, 0);
-  await requireBucket(state, s3.bucket);
+  // Checked and marked with no await in between, so of two DeleteBuckets only one marks the bucket.
+  requireBucketNow(state, s3.bucket);
   if (!isBucketEmpty(state, s3.bucket)) {
     throw new StoreError(409, "BucketNotEmpty", "The bucket you tried to delete is not empty (objects or multipart uploads remain)");
   }
