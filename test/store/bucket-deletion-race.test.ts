@@ -119,30 +119,43 @@ describe("DeleteBucket racing bucket creation and listing", () => {
 describe("start after a crash during DeleteBucket", () => {
   test("half buckets and removed folders are cleaned up", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "artifact-store-restart-"));
-    const layout = new StoreLayout(dataDir);
-    const first = await startStore({ dataDir });
-    for (const bucket of ["objects-only", "uploads-only", "whole"]) {
-      expect((await signedFetch(first, "PUT", `/${bucket}`)).status).toBe(200);
-    }
-    await first.stop();
-
-    rmSync(layout.uploadsDir("objects-only"), { recursive: true });
-    rmSync(layout.objectsDir("uploads-only"), { recursive: true });
-    const removed = join(layout.tmpDir, "deleted-bucket-gone-0000");
-    mkdirSync(join(removed, "objects"), { recursive: true });
-    writeFileSync(join(removed, "objects", "leftover"), "x");
-
-    const second = await startStore({ dataDir });
     try {
-      expect((await signedFetch(second, "GET", "/objects-only?uploads")).status).toBe(200);
-      expect((await signedFetch(second, "DELETE", "/objects-only")).status).toBe(204);
-      expect((await signedFetch(second, "HEAD", "/uploads-only")).status).toBe(404);
-      expect(existsSync(layout.bucketDir("uploads-only"))).toBe(false);
-      expect((await signedFetch(second, "HEAD", "/whole")).status).toBe(200);
-      expect(existsSync(removed)).toBe(false);
+      await crashedDeletesIn(dataDir);
+      const layout = new StoreLayout(dataDir);
+      const removed = join(layout.tmpDir, "deleted-bucket-gone-0000");
+
+      const store = await startStore({ dataDir });
+      try {
+        expect((await signedFetch(store, "GET", "/objects-only?uploads")).status).toBe(200);
+        expect((await signedFetch(store, "DELETE", "/objects-only")).status).toBe(204);
+        expect((await signedFetch(store, "HEAD", "/uploads-only")).status).toBe(404);
+        expect(existsSync(layout.bucketDir("uploads-only"))).toBe(false);
+        expect((await signedFetch(store, "HEAD", "/whole")).status).toBe(200);
+        expect(existsSync(removed)).toBe(false);
+      } finally {
+        await store.stop();
+      }
     } finally {
-      await second.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
+
+/**
+ * Leaves in `dataDir` what a store that crashed while deleting buckets could: a bucket without
+ * its uploads folder, one without its objects folder, and a deleted bucket's folder in tmp/.
+ */
+async function crashedDeletesIn(dataDir: string): Promise<void> {
+  const layout = new StoreLayout(dataDir);
+  const first = await startStore({ dataDir });
+  for (const bucket of ["objects-only", "uploads-only", "whole"]) {
+    expect((await signedFetch(first, "PUT", `/${bucket}`)).status).toBe(200);
+  }
+  await first.stop();
+
+  rmSync(layout.uploadsDir("objects-only"), { recursive: true });
+  rmSync(layout.objectsDir("uploads-only"), { recursive: true });
+  const removed = join(layout.tmpDir, "deleted-bucket-gone-0000");
+  mkdirSync(join(removed, "objects"), { recursive: true });
+  writeFileSync(join(removed, "objects", "leftover"), "x");
+}
