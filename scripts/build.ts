@@ -8,10 +8,10 @@ import { $ } from "bun";
 export const releaseFlags = ["--format=esm", "--minify-whitespace", "--minify-syntax", "--sourcemap"];
 
 /**
- * Precompiled bytecode saves parsing the bundle at every start: `artifact --version` took 23 ms
- * without it and 8 ms with it on the test VM. JavaScriptCore's bytecode only loads in the runtime
- * that wrote it, so a binary for another architecture or libc must not carry any: Bun's issue
- * tracker has such binaries crashing at start.
+ * Precompiled bytecode saves parsing the bundle at every start: `artifact --version` took 26 ms
+ * without it and 8 ms with it in the startup table of docs/benchmarks.md. JavaScriptCore's
+ * bytecode only loads in the runtime that wrote it, so a binary for another architecture or libc
+ * must not carry any. Bun's issue tracker has reports of such binaries crashing at start.
  */
 export const bytecodeFlags = ["--bytecode"];
 

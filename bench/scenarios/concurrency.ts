@@ -68,7 +68,7 @@ async function measureLevels(binary: string, target: Target, namespace: Namespac
   return rows;
 }
 
-/** The send step's seconds from the upload's --json summary: the parts in flight, without hashing before and completing after. */
+/** Returns the send step's seconds from the upload's --json summary: the parts in flight, without hashing before and completing after. */
 function sendSecondsOf(stdout: string): number {
   const seconds = (JSON.parse(stdout) as { sendSeconds?: unknown }).sendSeconds;
   if (typeof seconds !== "number") throw new UnavailableError(`artifact upload --json printed no sendSeconds: ${stdout.trim()}`, { hint: "rebuild dist/artifact from this checkout" });

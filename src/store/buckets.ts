@@ -5,7 +5,7 @@ import { readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Request, StoreState } from "./context.ts";
 import { receiveSmallBody } from "./body.ts";
-import { notFound, StoreError } from "./s3-error.ts";
+import { StoreError } from "./s3-error.ts";
 import { elements, xmlDocument } from "./xml.ts";
 import { isValidBucketName } from "./layout.ts";
 import { isBucketEmpty, requireBucketNow } from "./stored-objects.ts";
@@ -16,15 +16,7 @@ const maxConfigurationBytes = 64 * 1024;
 
 /** Throws 404 NoSuchBucket unless the bucket exists and no DeleteBucket is removing it. */
 export async function requireBucket(state: StoreState, bucket: string): Promise<void> {
-  if (state.deletingBuckets.has(bucket) || !(await bucketExists(state, bucket))) {
-    throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
-  }
-}
-
-/** Synchronous: a stat of a cached directory costs less than a round trip through the thread pool. */
-async function bucketExists(state: StoreState, bucket: string): Promise<boolean> {
-  const stats = statSync(state.layout.objectsDir(bucket), { throwIfNoEntry: false });
-  return stats?.isDirectory() ?? false;
+  requireBucketNow(state, bucket);
 }
 
 /**

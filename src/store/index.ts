@@ -15,7 +15,7 @@ import type { StoreState } from "./context.ts";
 import { loadOrCreateCredentials } from "./credentials.ts";
 import { StoreLayout, checkBucketName, isValidBucketName, isValidUploadId } from "./layout.ts";
 import { routeOf } from "./router.ts";
-import { errorResponse, notFound, StoreError } from "./s3-error.ts";
+import { errorResponse, noSuchBucket, StoreError } from "./s3-error.ts";
 import { HashPool } from "../hashing/hash-pool.ts";
 import { KeyedMutex } from "../shared/keyed-mutex.ts";
 import { InlineObjects } from "./inline-objects.ts";
@@ -201,7 +201,7 @@ async function handleRequest(state: StoreState, credentials: StoreCredentials, r
     response.headers.set("x-amz-request-id", requestId);
     return response;
   } catch (caught) {
-    const error = lostToBucketDeletion(state, bucket, caught) ? notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`) : caught;
+    const error = lostToBucketDeletion(state, bucket, caught) ? noSuchBucket(bucket) : caught;
     if (error instanceof StoreError) {
       state.logger.log("store.request-rejected", { method: request.method, path: url.pathname, status: error.status, code: error.code, message: error.message, requestId });
       return errorResponse(error, request.method, url.pathname, requestId);

@@ -45,17 +45,12 @@ export async function createMultipartUpload(state: StoreState, s3: S3Request): P
 
 /**
  * Creates the upload's folder in the same turn of the event loop as the bucket check. DeleteBucket
- * checks for emptiness and marks the bucket in one turn too, so it either finds the folder and
- * answers 409 BucketNotEmpty, or marks the bucket first and this answers 404 NoSuchBucket.
+ * checks for emptiness and marks the bucket in one turn too. So either it finds the folder and
+ * rejects the delete with 409 BucketNotEmpty, or it marks the bucket first and this throws 404.
  */
 function createUploadFolder(state: StoreState, bucket: string, uploadId: string): void {
   requireBucketNow(state, bucket);
-  try {
-    mkdirSync(state.layout.uploadDir(bucket, uploadId));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
-    throw error;
-  }
+  mkdirSync(state.layout.uploadDir(bucket, uploadId));
 }
 
 export async function uploadPart(state: StoreState, s3: S3Request): Promise<Response> {

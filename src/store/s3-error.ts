@@ -28,6 +28,7 @@ export const forbidden = (code: string, message: string, details?: Record<string
   new StoreError(403, code, message, details);
 
 export const notFound = (code: string, message: string) => new StoreError(404, code, message);
+export const noSuchBucket = (bucket: string) => notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
 
 export const notImplemented = (message: string) => new StoreError(501, "NotImplemented", message);
 

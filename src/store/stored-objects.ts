@@ -13,7 +13,7 @@ import { readdir, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { StoreState } from "./context.ts";
 import { readRecord, syncDirectory, syncTempFile, type ObjectRecord, type TempFile } from "./object-file.ts";
-import { notFound } from "./s3-error.ts";
+import { noSuchBucket } from "./s3-error.ts";
 
 export interface StoredVersion {
   record: ObjectRecord;
@@ -105,11 +105,12 @@ async function removeFile(path: string): Promise<boolean> {
   }
 }
 
-/** Throws 404 NoSuchBucket when the bucket was deleted, or is being deleted, while a body was being received. */
+/**
+ * Throws 404 NoSuchBucket unless the bucket exists and no DeleteBucket is removing it. It is
+ * synchronous, so a caller can act on the result before any other request runs.
+ */
 export function requireBucketNow(state: StoreState, bucket: string): void {
-  if (state.deletingBuckets.has(bucket) || !existsSync(state.layout.objectsDir(bucket))) {
-    throw notFound("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
-  }
+  if (state.deletingBuckets.has(bucket) || !existsSync(state.layout.objectsDir(bucket))) throw noSuchBucket(bucket);
 }
 
 /**
